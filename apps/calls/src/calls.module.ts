@@ -1,0 +1,51 @@
+import { BullModule } from '@nestjs/bull';
+import { type DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { TerminusModule } from '@nestjs/terminus';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { CALL_MILESTONES_QUEUE, RING_TIMEOUT_QUEUE } from '#contracts';
+import { HttpErrorFilter, RedisHealthIndicator } from '#infra';
+import { AdminTokenGuard } from './calls/admin-token.guard.js';
+import { CallEventsPublisher } from './calls/call-events.publisher.js';
+import { CallHistoryService } from './calls/call-history.service.js';
+import { CallMilestonesProcessor } from './calls/call-milestones.processor.js';
+import { CallsController } from './calls/calls.controller.js';
+import { CallsService } from './calls/calls.service.js';
+import { InternalCallsController } from './calls/internal-calls.controller.js';
+import { InternalTokenGuard } from './calls/internal-token.guard.js';
+import { redisProvider } from './calls/redis.provider.js';
+import { RingTimeoutProcessor } from './calls/ring-timeout.processor.js';
+import { RingTimerService } from './calls/ring-timer.service.js';
+import { CALLS_CONFIG, type CallsConfig } from './config/calls.config.js';
+import { databaseOptions } from './database/database-options.js';
+import { HealthController } from './health/health.controller.js';
+
+@Module({})
+export class CallsModule {
+  static forRoot(config: CallsConfig): DynamicModule {
+    return {
+      module: CallsModule,
+      imports: [
+        TypeOrmModule.forRoot(databaseOptions(config.DATABASE_URL)),
+        BullModule.forRoot({ redis: config.REDIS_URL, prefix: `${config.REDIS_PREFIX}bull` }),
+        BullModule.registerQueue({ name: RING_TIMEOUT_QUEUE }, { name: CALL_MILESTONES_QUEUE }),
+        TerminusModule,
+      ],
+      controllers: [InternalCallsController, CallsController, HealthController],
+      providers: [
+        { provide: CALLS_CONFIG, useValue: config },
+        { provide: APP_FILTER, useClass: HttpErrorFilter },
+        redisProvider,
+        RedisHealthIndicator,
+        CallEventsPublisher,
+        CallsService,
+        CallHistoryService,
+        RingTimerService,
+        RingTimeoutProcessor,
+        CallMilestonesProcessor,
+        InternalTokenGuard,
+        AdminTokenGuard,
+      ],
+    };
+  }
+}

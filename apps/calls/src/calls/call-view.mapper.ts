@@ -1,0 +1,36 @@
+import type { CallTimelineEntry } from './call-timeline-entry.entity.js';
+import type { Call } from './call.entity.js';
+import type { CallView, TimelineEntryView } from '#contracts';
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+export function toCallView(call: Call): CallView {
+  return {
+    id: call.id,
+    state: call.state,
+    endReason: call.endReason,
+    media: call.media,
+    callerId: call.callerId,
+    callerDeviceId: call.callerDeviceId,
+    callerName: call.callerName,
+    calleeId: call.calleeId,
+    answeredDeviceId: call.answeredDeviceId,
+    createdAt: call.createdAt.toISOString(),
+    ringingAt: iso(call.ringingAt),
+    answeredAt: iso(call.answeredAt),
+    endedAt: iso(call.endedAt),
+    ringDeadline: call.ringDeadline.toISOString(),
+    durationMs: call.durationMs,
+  };
+}
+
+export function toTimelineView(entry: CallTimelineEntry): TimelineEntryView {
+  return {
+    seq: entry.seq,
+    type: entry.type,
+    at: entry.at.toISOString(),
+    actorUserId: entry.actorUserId,
+    actorDeviceId: entry.actorDeviceId,
+    data: entry.data as Record<string, unknown> | null,
+  };
+}

@@ -1,0 +1,55 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+import type { CallMedia, CallState, EndReason } from '#contracts';
+
+@Entity({ name: 'calls' })
+export class Call {
+  @PrimaryColumn('uuid')
+  id!: string;
+
+  @Column({ type: 'varchar', length: 16 })
+  state!: CallState;
+
+  @Column({ name: 'end_reason', type: 'varchar', length: 16, nullable: true })
+  endReason!: EndReason | null;
+
+  @Column({ type: 'varchar', length: 8 })
+  media!: CallMedia;
+
+  @Column({ name: 'caller_id', type: 'varchar', length: 128 })
+  callerId!: string;
+
+  @Column({ name: 'caller_device_id', type: 'varchar', length: 128 })
+  callerDeviceId!: string;
+
+  @Column({ name: 'caller_name', type: 'varchar', length: 256, nullable: true })
+  callerName!: string | null;
+
+  @Column({ name: 'callee_id', type: 'varchar', length: 128 })
+  calleeId!: string;
+
+  @Column({ name: 'answered_device_id', type: 'varchar', length: 128, nullable: true })
+  answeredDeviceId!: string | null;
+
+  @Column({ name: 'created_at', type: 'timestamptz' })
+  createdAt!: Date;
+
+  @Column({ name: 'ringing_at', type: 'timestamptz', nullable: true })
+  ringingAt!: Date | null;
+
+  @Column({ name: 'answered_at', type: 'timestamptz', nullable: true })
+  answeredAt!: Date | null;
+
+  @Column({ name: 'ended_at', type: 'timestamptz', nullable: true })
+  endedAt!: Date | null;
+
+  @Column({ name: 'ring_deadline', type: 'timestamptz' })
+  ringDeadline!: Date;
+
+  /** Talk time: answered → ended. Null until the call ends; 0 for calls never answered. */
+  @Column({ name: 'duration_ms', type: 'integer', nullable: true })
+  durationMs!: number | null;
+
+  /** Last timeline sequence number; bumped under the row lock so seqs are gapless per call. */
+  @Column({ name: 'last_seq', type: 'integer', default: 0 })
+  lastSeq!: number;
+}

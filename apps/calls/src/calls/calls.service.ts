@@ -1,0 +1,226 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import { DataSource, type EntityManager } from 'typeorm';
+import {
+  type Actor,
+  AppError,
+  type CallAction,
+  type CallEvent,
+  type CallMilestoneJob,
+  type CallView,
+  type CreateCallRequest,
+  type CreateCallResponse,
+  ErrorCode,
+  TimelineType,
+} from '#contracts';
+import { CALLS_CONFIG, type CallsConfig } from '../config/calls.config.js';
+import { CallEventsPublisher } from './call-events.publisher.js';
+import { CallInvite } from './call-invite.entity.js';
+import { type Command, decide, isUnanswered } from './call-state-machine.js';
+import { CallTimelineEntry } from './call-timeline-entry.entity.js';
+import { toCallView } from './call-view.mapper.js';
+import { Call } from './call.entity.js';
+import { RingTimerService } from './ring-timer.service.js';
+import { appendTimeline } from './timeline.writer.js';
+
+interface Committed<T> {
+  result: T;
+  events: CallEvent[];
+  armRingTimer?: Call;
+}
+
+/**
+ * The authority on call state. Every transition runs in one transaction under locks, and its events
+ * are published only after the commit, so gateways never announce a state that could roll back.
+ */
+@Injectable()
+export class CallsService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(CALLS_CONFIG) private readonly config: CallsConfig,
+    private readonly publisher: CallEventsPublisher,
+    private readonly ringTimer: RingTimerService,
+  ) {}
+
+  async create(request: CreateCallRequest): Promise<CreateCallResponse> {
+    if (request.caller.userId === request.calleeId)
+      throw new AppError(ErrorCode.SELF_CALL, 'You cannot call yourself.');
+    return this.commit((em) => this.createIn(em, request));
+  }
+
+  async act(callId: string, action: CallAction, actor: Actor): Promise<CallView> {
+    const command: Command = { kind: action, actor };
+    try {
+      return await this.commit(async (em) => this.apply(em, await this.lockCall(em, callId), command));
+    } catch (error) {
+      // A losing accept (two devices answered at once) changes nothing, but admins want to see it.
+      if (error instanceof AppError && error.code === ErrorCode.ANSWERED_ELSEWHERE && action === 'accept')
+        await this.dataSource.transaction((em) =>
+          appendTimeline(em, callId, { type: TimelineType.ACCEPT_REJECTED, at: new Date(), actorUserId: actor.userId, actorDeviceId: actor.deviceId }),
+        );
+      throw error;
+    }
+  }
+
+  /** Ring deadline reached. A call answered or ended meanwhile is left alone. */
+  async expire(callId: string): Promise<void> {
+    await this.commit(async (em) => {
+      const call = await em.findOne(Call, { where: { id: callId }, lock: { mode: 'pessimistic_write' } });
+      if (!call || !isUnanswered(call.state)) return { result: undefined, events: [] };
+      const { events } = await this.apply(em, call, { kind: 'timeout' });
+      return { result: undefined, events };
+    });
+  }
+
+  async recordMilestone(job: CallMilestoneJob, sourceId: string): Promise<boolean> {
+    return this.dataSource.transaction(async (em) => {
+      const known = await em.existsBy(CallTimelineEntry, { sourceId });
+      const call = await em.existsBy(Call, { id: job.callId });
+      if (known || !call) return false;
+      await appendTimeline(em, job.callId, {
+        type: job.type,
+        at: new Date(job.at),
+        actorUserId: job.actorUserId,
+        actorDeviceId: job.actorDeviceId,
+        data: job.data,
+        sourceId,
+      });
+      return true;
+    });
+  }
+
+  private async commit<T>(work: (em: EntityManager) => Promise<Committed<T>>): Promise<T> {
+    const committed = await this.dataSource.transaction(work);
+    if (committed.armRingTimer) await this.ringTimer.arm(committed.armRingTimer.id, committed.armRingTimer.ringDeadline);
+    await this.publisher.publish(committed.events);
+    return committed.result;
+  }
+
+  private async createIn(em: EntityManager, request: CreateCallRequest): Promise<Committed<CreateCallResponse>> {
+    const { caller, calleeId } = request;
+    // Lock both users, in a fixed order so two crossing invites cannot deadlock. Everything that
+    // decides busy and glare happens under these locks, across every calls instance.
+    for (const userId of [caller.userId, calleeId].sort())
+      await em.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`user:${userId}`]);
+
+    const replay = await this.replayInvite(em, request);
+    if (replay) return { result: replay, events: [] };
+
+    const open = await em
+      .createQueryBuilder(Call, 'c')
+      .setLock('pessimistic_write')
+      .where("c.state <> 'ended'")
+      .andWhere('(c.caller_id IN (:...users) OR c.callee_id IN (:...users))', { users: [caller.userId, calleeId] })
+      .getMany();
+
+    // Glare: the callee is already calling us. Both people want to talk, so our invite answers
+    // theirs from this device, instead of two calls crossing and both ringing (Matrix, RingRTC and
+    // Twilio leave this to clients, whose users keep reporting one-way or no media).
+    const crossing = open.find((c) => c.callerId === calleeId && c.calleeId === caller.userId && isUnanswered(c.state));
+    if (crossing) {
+      await appendTimeline(em, crossing.id, {
+        type: TimelineType.GLARE_MERGED,
+        at: new Date(),
+        actorUserId: caller.userId,
+        actorDeviceId: caller.deviceId,
+        data: { idempotencyKey: request.idempotencyKey },
+      });
+      const applied = await this.apply(em, crossing, { kind: 'accept', actor: caller });
+      await em.insert(CallInvite, { userId: caller.userId, idempotencyKey: request.idempotencyKey, callId: crossing.id, calleeId, merged: true });
+      return { result: { call: applied.result, merged: true }, events: applied.events };
+    }
+    if (open.some((c) => c.callerId === caller.userId || c.calleeId === caller.userId))
+      throw new AppError(ErrorCode.CALLER_BUSY, 'You are already in a call.');
+
+    const now = new Date();
+    const call = em.create(Call, {
+      id: randomUUID(),
+      state: 'initiated',
+      endReason: null,
+      media: request.media,
+      callerId: caller.userId,
+      callerDeviceId: caller.deviceId,
+      callerName: request.callerName,
+      calleeId,
+      answeredDeviceId: null,
+      createdAt: now,
+      ringingAt: null,
+      answeredAt: null,
+      endedAt: null,
+      ringDeadline: new Date(now.getTime() + this.config.RING_TIMEOUT_MS),
+      durationMs: null,
+      lastSeq: 0,
+    });
+    await em.insert(Call, call);
+    await em.insert(CallInvite, { userId: caller.userId, idempotencyKey: request.idempotencyKey, callId: call.id, calleeId, merged: false });
+    await appendTimeline(em, call.id, {
+      type: TimelineType.INVITED,
+      at: now,
+      actorUserId: caller.userId,
+      actorDeviceId: caller.deviceId,
+      data: { media: request.media, calleeId },
+    });
+
+    if (open.length > 0) {
+      // The callee is in another call: recorded for history, answered to the caller as busy.
+      this.finish(call, 'busy', now);
+      await em.update(Call, call.id, this.stateColumns(call));
+      await appendTimeline(em, call.id, { type: TimelineType.BUSY, at: now });
+      return { result: { call: toCallView(call), merged: false }, events: [{ type: 'ended', call: toCallView(call), byDeviceId: null }] };
+    }
+    return { result: { call: toCallView(call), merged: false }, events: [{ type: 'created', call: toCallView(call) }], armRingTimer: call };
+  }
+
+  private async replayInvite(em: EntityManager, request: CreateCallRequest): Promise<CreateCallResponse | null> {
+    const invite = await em.findOneBy(CallInvite, { userId: request.caller.userId, idempotencyKey: request.idempotencyKey });
+    if (!invite) return null;
+    if (invite.calleeId !== request.calleeId)
+      throw new AppError(ErrorCode.IDEMPOTENCY_KEY_REUSED, 'This idempotency key was already used for a call to someone else.');
+    const call = await em.findOneByOrFail(Call, { id: invite.callId });
+    return { call: toCallView(call), merged: invite.merged };
+  }
+
+  private async lockCall(em: EntityManager, callId: string): Promise<Call> {
+    const call = await em.findOne(Call, { where: { id: callId }, lock: { mode: 'pessimistic_write' } });
+    if (!call) throw new AppError(ErrorCode.CALL_NOT_FOUND, 'No such call.');
+    return call;
+  }
+
+  /** Applies one command to a locked call: decide, write, record, and say what to announce. */
+  private async apply(em: EntityManager, call: Call, command: Command): Promise<Committed<CallView>> {
+    const actor = 'actor' in command ? command.actor : null;
+    if (actor && actor.userId !== call.callerId && actor.userId !== call.calleeId)
+      throw new AppError(ErrorCode.CALL_NOT_FOUND, 'No such call.'); // strangers learn nothing
+    const outcome = decide(call, command);
+    const now = new Date();
+    if (outcome.to === 'ringing' && !call.ringingAt) call.ringingAt = now;
+    if (outcome.to === 'active') {
+      call.answeredAt = now;
+      call.answeredDeviceId = outcome.answeredDeviceId;
+    }
+    call.state = outcome.to;
+    if (outcome.to === 'ended') this.finish(call, outcome.endReason!, now);
+    await em.update(Call, call.id, this.stateColumns(call));
+    await appendTimeline(em, call.id, { type: outcome.timeline, at: now, actorUserId: actor?.userId, actorDeviceId: actor?.deviceId });
+
+    const view = toCallView(call);
+    const events: CallEvent[] = [];
+    if (outcome.event === 'ringing') events.push({ type: 'ringing', call: view, deviceId: actor!.deviceId });
+    if (outcome.event === 'accepted') events.push({ type: 'accepted', call: view });
+    if (outcome.event === 'ended') events.push({ type: 'ended', call: view, byDeviceId: actor?.deviceId ?? null });
+    return { result: view, events };
+  }
+
+  private finish(call: Call, reason: NonNullable<Call['endReason']>, now: Date): void {
+    call.state = 'ended';
+    call.endReason = reason;
+    call.endedAt = now;
+    call.durationMs = call.answeredAt ? now.getTime() - call.answeredAt.getTime() : 0;
+  }
+
+  private stateColumns(call: Call): Partial<Call> {
+    const { state, endReason, ringingAt, answeredAt, answeredDeviceId, endedAt, durationMs } = call;
+    return { state, endReason, ringingAt, answeredAt, answeredDeviceId, endedAt, durationMs };
+  }
+}

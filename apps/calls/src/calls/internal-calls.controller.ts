@@ -1,0 +1,39 @@
+import { Body, Controller, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
+import { ApiBody, ApiExcludeController } from '@nestjs/swagger';
+import {
+  CallAction,
+  CallActionRequest,
+  CallIdParam,
+  type CallView,
+  CreateCallRequest,
+  type CreateCallResponse,
+} from '#contracts';
+import { ZodValidationPipe, openApiSchema } from '#infra';
+import { CallsService } from './calls.service.js';
+import { InternalTokenGuard } from './internal-token.guard.js';
+
+const ActionParams = CallIdParam.extend({ action: CallAction });
+
+/** Lifecycle transitions requested by the gateway on behalf of an authenticated socket. */
+@ApiExcludeController()
+@UseGuards(InternalTokenGuard)
+@Controller('internal/calls')
+export class InternalCallsController {
+  constructor(private readonly calls: CallsService) {}
+
+  @Post()
+  @HttpCode(200)
+  @ApiBody({ schema: openApiSchema(CreateCallRequest) })
+  create(@Body(new ZodValidationPipe(CreateCallRequest)) body: CreateCallRequest): Promise<CreateCallResponse> {
+    return this.calls.create(body);
+  }
+
+  @Post(':id/:action')
+  @HttpCode(200)
+  act(
+    @Param(new ZodValidationPipe(ActionParams)) params: { id: string; action: CallAction },
+    @Body(new ZodValidationPipe(CallActionRequest)) body: CallActionRequest,
+  ): Promise<CallView> {
+    return this.calls.act(params.id, params.action, body.actor);
+  }
+}

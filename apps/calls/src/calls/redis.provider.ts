@@ -1,0 +1,13 @@
+import type { Provider } from '@nestjs/common';
+import { Redis } from 'ioredis';
+import { createRedis } from '#infra';
+import { CALLS_CONFIG, type CallsConfig } from '../config/calls.config.js';
+
+export const REDIS = Symbol('REDIS');
+
+/** One shared command connection for publishing call events and health checks. */
+export const redisProvider: Provider<Redis> = {
+  provide: REDIS,
+  inject: [CALLS_CONFIG],
+  useFactory: (config: CallsConfig) => createRedis(config.REDIS_URL, 'calls'),
+};

@@ -1,0 +1,19 @@
+import type { DataSourceOptions } from 'typeorm';
+import { Call } from '../calls/call.entity.js';
+import { CallInvite } from '../calls/call-invite.entity.js';
+import { CallTimelineEntry } from '../calls/call-timeline-entry.entity.js';
+import { CreateCalls1764080000000 } from './migrations/1764080000000-create-calls.js';
+
+/** Schema changes go through migrations only; `synchronize` stays off everywhere, dev included. */
+export function databaseOptions(url: string): DataSourceOptions {
+  return {
+    type: 'postgres',
+    url,
+    entities: [Call, CallTimelineEntry, CallInvite],
+    migrations: [CreateCalls1764080000000],
+    synchronize: false,
+    migrationsRun: false,
+    migrationsTransactionMode: 'each',
+    extra: { max: 20, application_name: 'calls' },
+  };
+}

@@ -1,0 +1,27 @@
+import { z } from 'zod';
+
+export const CallState = z.enum(['initiated', 'ringing', 'active', 'ended']);
+export type CallState = z.infer<typeof CallState>;
+
+export const EndReason = z.enum([
+  /** Hung up after being answered. */
+  'completed',
+  /** A callee device declined while ringing. */
+  'declined',
+  /** The caller cancelled before anyone answered. */
+  'cancelled',
+  /** The callee was already in another call. */
+  'busy',
+  /** Nobody answered before the ring deadline. */
+  'missed',
+  /** The platform could not carry the call. */
+  'failed',
+]);
+export type EndReason = z.infer<typeof EndReason>;
+
+export const CallMedia = z.enum(['video', 'audio']);
+export type CallMedia = z.infer<typeof CallMedia>;
+
+/** Which side of a call a user is on; it also fixes the perfect-negotiation role (caller impolite). */
+export const CallRole = z.enum(['caller', 'callee']);
+export type CallRole = z.infer<typeof CallRole>;

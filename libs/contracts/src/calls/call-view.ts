@@ -1,0 +1,38 @@
+import { z } from 'zod';
+import { CallId, DeviceId, DisplayName, UserId } from '../ids.js';
+import { CallMedia, CallState, EndReason } from './call-state.js';
+
+const Timestamp = z.iso.datetime();
+
+/** A call as the gateway, the apps and admins see it. */
+export const CallView = z.object({
+  id: CallId,
+  state: CallState,
+  endReason: EndReason.nullable(),
+  media: CallMedia,
+  callerId: UserId,
+  callerDeviceId: DeviceId,
+  callerName: DisplayName.nullable(),
+  calleeId: UserId,
+  answeredDeviceId: DeviceId.nullable(),
+  createdAt: Timestamp,
+  ringingAt: Timestamp.nullable(),
+  answeredAt: Timestamp.nullable(),
+  endedAt: Timestamp.nullable(),
+  ringDeadline: Timestamp,
+  durationMs: z.number().int().nonnegative().nullable(),
+});
+export type CallView = z.infer<typeof CallView>;
+
+export const TimelineEntryView = z.object({
+  seq: z.number().int().positive(),
+  type: z.string(),
+  at: Timestamp,
+  actorUserId: UserId.nullable(),
+  actorDeviceId: DeviceId.nullable(),
+  data: z.record(z.string(), z.unknown()).nullable(),
+});
+export type TimelineEntryView = z.infer<typeof TimelineEntryView>;
+
+export const CallDetailView = CallView.extend({ timeline: z.array(TimelineEntryView) });
+export type CallDetailView = z.infer<typeof CallDetailView>;

@@ -1,0 +1,43 @@
+import { z } from 'zod';
+import { CallId, DeviceId, DisplayName, IdempotencyKey, UserId } from '../ids.js';
+import { CallMedia } from './call-state.js';
+import { CallView } from './call-view.js';
+
+/**
+ * The gateway → calls transport: plain HTTP/1.1 JSON, point to point, so that with N calls instances
+ * behind a balancer each request is handled exactly once (a Redis request/reply transport would fan
+ * a request out to every instance). Errors come back as `{ code, message }` with the code's status.
+ */
+export const INTERNAL_TOKEN_HEADER = 'x-internal-token';
+
+export const Actor = z.strictObject({ userId: UserId, deviceId: DeviceId });
+export type Actor = z.infer<typeof Actor>;
+
+export const CreateCallRequest = z.strictObject({
+  caller: Actor,
+  callerName: DisplayName.nullable(),
+  calleeId: UserId,
+  media: CallMedia,
+  idempotencyKey: IdempotencyKey,
+});
+export type CreateCallRequest = z.infer<typeof CreateCallRequest>;
+
+export const CreateCallResponse = z.object({
+  call: CallView,
+  /** True when this invite crossed one from the callee and was merged into it (glare). */
+  merged: z.boolean(),
+});
+export type CreateCallResponse = z.infer<typeof CreateCallResponse>;
+
+export const CallAction = z.enum(['ringing', 'accept', 'decline', 'cancel', 'hangup']);
+export type CallAction = z.infer<typeof CallAction>;
+
+export const CallActionRequest = z.strictObject({ actor: Actor });
+export type CallActionRequest = z.infer<typeof CallActionRequest>;
+
+export const CallIdParam = z.strictObject({ id: CallId });
+
+export const internalRoutes = {
+  createCall: () => '/internal/calls',
+  action: (id: CallId, action: CallAction) => `/internal/calls/${id}/${action}`,
+} as const;

@@ -1,0 +1,30 @@
+/**
+ * Everything that can appear on a call's timeline. Transitions are written by the calls app inside
+ * the transition's transaction; signaling milestones are reported by the gateway off the fast path.
+ */
+export const TimelineType = {
+  INVITED: 'invited',
+  RINGING: 'ringing',
+  ACCEPTED: 'accepted',
+  ACCEPT_REJECTED: 'accept-rejected',
+  DECLINED: 'declined',
+  CANCELLED: 'cancelled',
+  BUSY: 'busy',
+  HUNG_UP: 'hung-up',
+  MISSED: 'missed',
+  FAILED: 'failed',
+  GLARE_MERGED: 'glare-merged',
+  OFFER_RELAYED: 'offer-relayed',
+  ANSWER_RELAYED: 'answer-relayed',
+  END_OF_CANDIDATES: 'end-of-candidates',
+  MEDIA_STATE: 'media-state',
+} as const;
+export type TimelineType = (typeof TimelineType)[keyof typeof TimelineType];
+
+export const SIGNALING_MILESTONES = [
+  TimelineType.OFFER_RELAYED,
+  TimelineType.ANSWER_RELAYED,
+  TimelineType.END_OF_CANDIDATES,
+  TimelineType.MEDIA_STATE,
+] as const;
+export type SignalingMilestone = (typeof SIGNALING_MILESTONES)[number];

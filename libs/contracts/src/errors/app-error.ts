@@ -1,0 +1,27 @@
+import { ErrorCode } from './error-code.js';
+
+export interface ErrorBody {
+  code: ErrorCode;
+  message: string;
+}
+
+/** A domain error that knows no transport; HTTP and socket filters translate it. */
+export class AppError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'AppError';
+  }
+
+  toBody(): ErrorBody {
+    return { code: this.code, message: this.message };
+  }
+
+  static isErrorBody(value: unknown): value is ErrorBody {
+    if (typeof value !== 'object' || value === null) return false;
+    const { code, message } = value as Record<string, unknown>;
+    return typeof code === 'string' && code in ErrorCode && typeof message === 'string';
+  }
+}

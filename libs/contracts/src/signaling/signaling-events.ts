@@ -1,0 +1,86 @@
+import { z } from 'zod';
+import { CallId } from '../ids.js';
+import { CallRole, CallState } from '../calls/call-state.js';
+import type { Ack } from './ack.js';
+import {
+  CallAcceptedEvent,
+  CallEndedEvent,
+  CallRefPayload,
+  CallRingingEvent,
+  ElsewhereEvent,
+  IceCandidatePayload,
+  IncomingCallEvent,
+  InvitePayload,
+  MediaStatePayload,
+  ProtocolErrorEvent,
+  RelayedIceCandidateEvent,
+  RelayedMediaStateEvent,
+  RelayedSdpEvent,
+  SdpPayload,
+} from './signaling-schemas.js';
+
+/** Socket.IO namespace of protocol v1. A breaking change gets a new namespace. */
+export const SIGNALING_NAMESPACE = '/signaling/v1';
+
+export const InviteResult = z.object({
+  callId: CallId,
+  state: CallState,
+  role: CallRole,
+  /** True when this invite crossed the callee's invite to you and joined that call (glare). */
+  merged: z.boolean(),
+});
+export const TransitionResult = z.object({ callId: CallId, state: CallState });
+export const RelayResult = z.object({ callId: CallId });
+
+/**
+ * Client → server messages: the one definition the gateway validates against, the typed event maps
+ * are derived from, and the AsyncAPI document is checked against.
+ */
+export const ClientEvents = {
+  'call:invite': { payload: InvitePayload, result: InviteResult, summary: 'Caller starts a call.' },
+  'call:ringing': { payload: CallRefPayload, result: TransitionResult, summary: 'A callee device confirms it is ringing.' },
+  'call:accept': { payload: CallRefPayload, result: TransitionResult, summary: 'A callee device answers.' },
+  'call:decline': { payload: CallRefPayload, result: TransitionResult, summary: 'A callee device declines.' },
+  'call:cancel': { payload: CallRefPayload, result: TransitionResult, summary: 'Caller gives up before anyone answers.' },
+  'call:hangup': { payload: CallRefPayload, result: TransitionResult, summary: 'Either party ends an active call.' },
+  'call:sdp': { payload: SdpPayload, result: RelayResult, summary: 'SDP offer or answer for the peer.' },
+  'call:ice-candidate': { payload: IceCandidatePayload, result: RelayResult, summary: 'Trickle ICE candidate (null: end of candidates).' },
+  'call:media-state': { payload: MediaStatePayload, result: RelayResult, summary: 'Camera facing, video on/off, microphone muted.' },
+} as const;
+
+/** Server → client messages. */
+export const ServerEvents = {
+  'call:incoming': { payload: IncomingCallEvent, summary: 'To every connected device of the callee.' },
+  'call:ringing': { payload: CallRingingEvent, summary: "To the caller: a callee device is ringing." },
+  'call:accepted': { payload: CallAcceptedEvent, summary: 'To the caller and to the answering device.' },
+  'call:answered-elsewhere': { payload: ElsewhereEvent, summary: "To the callee's other devices: stop ringing." },
+  'call:declined-elsewhere': { payload: ElsewhereEvent, summary: "To the callee's other devices: stop ringing." },
+  'call:ended': { payload: CallEndedEvent, summary: 'To both parties, with the reason.' },
+  'call:sdp': { payload: RelayedSdpEvent, summary: "The peer's SDP offer or answer." },
+  'call:ice-candidate': { payload: RelayedIceCandidateEvent, summary: "The peer's ICE candidate." },
+  'call:media-state': { payload: RelayedMediaStateEvent, summary: "The peer's media state." },
+  'protocol:error': { payload: ProtocolErrorEvent, summary: 'A message that could not be acknowledged (sent without an ack callback).' },
+} as const;
+
+export type ClientEventName = keyof typeof ClientEvents;
+export type ServerEventName = keyof typeof ServerEvents;
+export type ClientPayload<E extends ClientEventName> = z.input<(typeof ClientEvents)[E]['payload']>;
+export type ClientResult<E extends ClientEventName> = z.infer<(typeof ClientEvents)[E]['result']>;
+export type ServerPayload<E extends ServerEventName> = z.infer<(typeof ServerEvents)[E]['payload']>;
+
+export type ClientToServerEvents = {
+  [E in ClientEventName]: (payload: ClientPayload<E>, ack: (response: Ack<ClientResult<E>>) => void) => void;
+};
+export type ServerToClientEvents = {
+  [E in ServerEventName]: (payload: ServerPayload<E>) => void;
+};
+
+export const isClientEventName = (name: string): name is ClientEventName =>
+  Object.prototype.hasOwnProperty.call(ClientEvents, name);
+
+/** What the gateway keeps on every authenticated socket (`socket.data`). */
+export interface SocketSession {
+  userId: string;
+  deviceId: string;
+  displayName: string | null;
+}

@@ -1,0 +1,79 @@
+import { z } from 'zod';
+import { CallId, DeviceId, DisplayName, IdempotencyKey, UserId } from '../ids.js';
+import { MAX_CANDIDATE_BYTES, MAX_SDP_BYTES, TOO_LARGE_ISSUE } from '../limits.js';
+import { CallMedia, CallRole, EndReason } from '../calls/call-state.js';
+
+/** Byte length, not UTF-16 length: the limit protects the wire and Redis. */
+const maxBytes = (max: number) => (value: string) => Buffer.byteLength(value, 'utf8') <= max;
+
+// ---- client → server ----------------------------------------------------------------------------
+
+export const InvitePayload = z.strictObject({
+  calleeId: UserId,
+  media: CallMedia,
+  /** Chosen by the client per user action; resending the same key returns the same call. */
+  idempotencyKey: IdempotencyKey,
+});
+
+export const CallRefPayload = z.strictObject({ callId: CallId });
+
+export const SessionDescription = z.strictObject({
+  type: z.enum(['offer', 'answer']),
+  sdp: z.string().min(1).refine(maxBytes(MAX_SDP_BYTES), { message: `sdp must be at most ${MAX_SDP_BYTES} bytes`, params: { kind: TOO_LARGE_ISSUE } }),
+});
+export const SdpPayload = z.strictObject({ callId: CallId, description: SessionDescription });
+
+export const IceCandidate = z.strictObject({
+  candidate: z
+    .string()
+    .refine(maxBytes(MAX_CANDIDATE_BYTES), { message: `candidate must be at most ${MAX_CANDIDATE_BYTES} bytes`, params: { kind: TOO_LARGE_ISSUE } }),
+  sdpMid: z.string().max(64).nullable(),
+  sdpMLineIndex: z.number().int().min(0).max(1023).nullable(),
+  usernameFragment: z.string().max(256).nullable().optional(),
+});
+/** `candidate: null` is end-of-candidates (the empty candidate of trickle ICE). */
+export const IceCandidatePayload = z.strictObject({ callId: CallId, candidate: IceCandidate.nullable() });
+
+export const MediaState = z.strictObject({
+  camera: z.enum(['front', 'back']),
+  videoEnabled: z.boolean(),
+  audioMuted: z.boolean(),
+});
+export const MediaStatePayload = z.strictObject({ callId: CallId, state: MediaState });
+
+// ---- server → client ----------------------------------------------------------------------------
+
+export const IncomingCallEvent = z.object({
+  callId: CallId,
+  caller: z.object({ userId: UserId, displayName: DisplayName.nullable() }),
+  media: CallMedia,
+  createdAt: z.iso.datetime(),
+  /** After this instant the call has ended as missed; stop ringing even if the socket is silent. */
+  ringDeadline: z.iso.datetime(),
+});
+export const CallRingingEvent = z.object({ callId: CallId });
+export const CallAcceptedEvent = z.object({
+  callId: CallId,
+  answeredDeviceId: DeviceId,
+  /** Your role; the caller is the impolite peer of perfect negotiation and makes the first offer. */
+  role: CallRole,
+});
+export const ElsewhereEvent = z.object({ callId: CallId });
+export const CallEndedEvent = z.object({ callId: CallId, reason: EndReason });
+export const RelayedSdpEvent = z.object({ callId: CallId, description: SessionDescription });
+export const RelayedIceCandidateEvent = z.object({ callId: CallId, candidate: IceCandidate.nullable() });
+export const RelayedMediaStateEvent = z.object({ callId: CallId, state: MediaState });
+export const ProtocolErrorEvent = z.object({
+  event: z.string(),
+  error: z.object({ code: z.string(), message: z.string() }),
+});
+
+export type InvitePayload = z.infer<typeof InvitePayload>;
+export type CallRefPayload = z.infer<typeof CallRefPayload>;
+export type SdpPayload = z.infer<typeof SdpPayload>;
+export type IceCandidatePayload = z.infer<typeof IceCandidatePayload>;
+export type MediaState = z.infer<typeof MediaState>;
+export type MediaStatePayload = z.infer<typeof MediaStatePayload>;
+export type IncomingCallEvent = z.infer<typeof IncomingCallEvent>;
+export type CallAcceptedEvent = z.infer<typeof CallAcceptedEvent>;
+export type CallEndedEvent = z.infer<typeof CallEndedEvent>;
