@@ -1,0 +1,37 @@
+import { AppError, DeviceId, ErrorCode, Rooms } from '#contracts';
+import type { SignalingSocket } from '../signaling/signaling-socket.js';
+import type { TokenVerifier } from './token-verifier.service.js';
+
+type Next = (err?: Error) => void;
+
+/** Socket.IO's connect_error carries `message` plus `data`; clients switch on `data.code`. */
+function refusal(error: AppError): Error & { data: { code: string; message: string } } {
+  return Object.assign(new Error(error.message), { data: error.toBody() });
+}
+
+function bearer(socket: SignalingSocket): string | undefined {
+  const fromAuth = (socket.handshake.auth as Record<string, unknown>).token;
+  if (typeof fromAuth === 'string') return fromAuth;
+  const header = socket.handshake.headers.authorization;
+  return header?.startsWith('Bearer ') ? header.slice('Bearer '.length) : undefined;
+}
+
+/**
+ * Authenticates at the handshake: Nest guards do not run on connection (nest#882), so a bad token
+ * must be refused here, before the socket joins any room.
+ */
+export function socketAuthMiddleware(verifier: TokenVerifier) {
+  return async (socket: SignalingSocket, next: Next): Promise<void> => {
+    try {
+      const identity = await verifier.verify(bearer(socket));
+      const device = DeviceId.safeParse((socket.handshake.auth as Record<string, unknown>).deviceId);
+      if (!device.success)
+        throw new AppError(ErrorCode.DEVICE_ID_INVALID, 'Connect with auth.deviceId: a stable id of this device (1-128 of A-Z a-z 0-9 . _ ~ -).');
+      socket.data = { userId: identity.userId, deviceId: device.data, displayName: identity.displayName };
+      await socket.join([Rooms.user(identity.userId), Rooms.device(identity.userId, device.data)]);
+      next();
+    } catch (error) {
+      next(refusal(error instanceof AppError ? error : new AppError(ErrorCode.INTERNAL, 'Authentication failed unexpectedly.')));
+    }
+  };
+}

@@ -1,0 +1,59 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { createRemoteJWKSet, errors, type JWTHeaderParameters, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { z } from 'zod';
+import { AppError, DisplayName, ErrorCode, UserId } from '#contracts';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config.js';
+
+const Claims = z.object({ sub: UserId, name: DisplayName.optional() });
+
+export interface VerifiedIdentity {
+  userId: string;
+  displayName: string | null;
+}
+
+const ASYMMETRIC = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'EdDSA'];
+
+/**
+ * Verifies the identity provider's JWTs. HS256 tokens are checked against the shared secret;
+ * asymmetric ones against the PEM key or the JWKS (by kid). Issuer and audience when configured.
+ */
+@Injectable()
+export class TokenVerifier {
+  private readonly secret: Uint8Array | null;
+  private readonly publicKey: KeyObject | null;
+  private readonly jwks: JWTVerifyGetKey | null;
+
+  constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {
+    this.secret = config.AUTH_JWT_SECRET ? new TextEncoder().encode(config.AUTH_JWT_SECRET) : null;
+    this.publicKey = config.AUTH_JWT_PUBLIC_KEY ? createPublicKey(config.AUTH_JWT_PUBLIC_KEY) : null;
+    this.jwks = config.AUTH_JWKS_URL ? createRemoteJWKSet(new URL(config.AUTH_JWKS_URL)) : null;
+  }
+
+  async verify(token: string | undefined): Promise<VerifiedIdentity> {
+    if (!token) throw new AppError(ErrorCode.AUTH_TOKEN_MISSING, 'Connect with auth.token set to your access token.');
+    try {
+      const { payload } = await jwtVerify(token, this.keyFor, {
+        algorithms: [...(this.secret ? ['HS256'] : []), ...(this.publicKey || this.jwks ? ASYMMETRIC : [])],
+        issuer: this.config.AUTH_JWT_ISSUER,
+        audience: this.config.AUTH_JWT_AUDIENCE,
+        requiredClaims: ['sub', 'exp'],
+      });
+      const claims = Claims.safeParse(payload);
+      if (!claims.success) throw new AppError(ErrorCode.AUTH_TOKEN_INVALID, 'The token has no valid sub claim.');
+      return { userId: claims.data.sub, displayName: claims.data.name ?? null };
+    } catch (error) {
+      if (error instanceof AppError) throw error;
+      if (error instanceof errors.JWTExpired) throw new AppError(ErrorCode.AUTH_TOKEN_EXPIRED, 'The token has expired; fetch a new one.');
+      const reason = error instanceof errors.JOSEError ? error.code : 'unreadable token';
+      throw new AppError(ErrorCode.AUTH_TOKEN_INVALID, `The token was rejected (${reason}).`);
+    }
+  }
+
+  private readonly keyFor = async (header: JWTHeaderParameters, token: Parameters<JWTVerifyGetKey>[1]) => {
+    if (header.alg === 'HS256' && this.secret) return this.secret;
+    if (this.publicKey) return this.publicKey;
+    if (this.jwks) return this.jwks(header, token);
+    throw new errors.JOSEAlgNotAllowed(`alg ${header.alg} is not accepted`);
+  };
+}

@@ -1,0 +1,81 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url)).replace(/\/dist\/$/, '/');
+
+export type AppName = 'gateway' | 'calls' | 'notifier';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** One app running as its own process from the build output, as in production. */
+export class AppProcess {
+  readonly logs: string[] = [];
+  private exited: Promise<number | null>;
+
+  private constructor(
+    readonly name: AppName,
+    readonly port: number,
+    private readonly child: ChildProcess,
+  ) {
+    const collect = (chunk: Buffer) => this.logs.push(chunk.toString());
+    child.stdout?.on('data', collect);
+    child.stderr?.on('data', collect);
+    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  static async start(name: AppName, env: Record<string, string>, port?: number): Promise<AppProcess> {
+    const chosen = port ?? (await freePort());
+    const child = spawn(process.execPath, [`${ROOT}dist/apps/${name}/src/main.js`], {
+      env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', ...env, PORT: String(chosen), HOST: '127.0.0.1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const app = new AppProcess(name, chosen, child);
+    await app.waitHealthy();
+    return app;
+  }
+
+  async waitHealthy(timeoutMs = 20_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let exitCode: number | null | undefined;
+    void this.exited.then((code) => (exitCode = code));
+    while (Date.now() < deadline) {
+      if (exitCode !== undefined) throw new Error(`${this.name} exited with ${exitCode}:\n${this.logs.join('')}`);
+      const healthy = await fetch(`${this.url}/health`).then((r) => r.ok, () => false);
+      if (healthy) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`${this.name} not healthy after ${timeoutMs} ms:\n${this.logs.join('')}`);
+  }
+
+  /** SIGTERM by default (graceful); SIGKILL to simulate a crash. Resolves when the process is gone. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+    return this.exited;
+  }
+}
+
+export async function runMigrations(databaseUrl: string): Promise<void> {
+  const child = spawn(process.execPath, [`${ROOT}dist/apps/calls/src/database/migrate.js`], {
+    env: { PATH: process.env.PATH ?? '', DATABASE_URL: databaseUrl },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  if (code !== 0) throw new Error(`migrations failed (${code}): ${output}`);
+}

@@ -1,0 +1,4 @@
+export * from './test-database.js';
+export * from './app-process.js';
+export * from './signaling-client.js';
+export * from './platform.js';

@@ -1,0 +1,85 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import type { CallDetailView } from '#contracts';
+import { Platform, type TestDevice } from '#testing';
+
+const key = () => `key-${randomUUID()}`;
+const offer = { type: 'offer' as const, sdp: 'v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\n' };
+const answer = { type: 'answer' as const, sdp: 'v=0\r\no=- 3 4 IN IP4 127.0.0.1\r\ns=-\r\n' };
+const candidate = { candidate: 'candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host', sdpMid: '0', sdpMLineIndex: 0 };
+
+let platform: Platform;
+let n = 0;
+/** Fresh users per test, so one test's open call never makes another's callee busy. */
+async function parties() {
+  n += 1;
+  const caller = await platform.device(`alice-${n}`, { name: 'Alice' });
+  const phone = await platform.device(`bob-${n}`, { deviceId: 'bob-phone' });
+  const ipad = await platform.device(`bob-${n}`, { deviceId: 'bob-ipad' });
+  return { caller, phone, ipad, calleeId: `bob-${n}` };
+}
+
+async function ring(caller: TestDevice, calleeId: string, media: 'video' | 'audio' = 'video') {
+  const invited = await caller.must('call:invite', { calleeId, media, idempotencyKey: key() });
+  return invited.callId;
+}
+
+beforeAll(async () => {
+  platform = await Platform.start({ ringTimeoutMs: 1500 });
+}, 60_000);
+afterAll(async () => platform?.stop());
+
+describe('a one-on-one call through the real apps', () => {
+  it('rings every callee device, connects one, relays the negotiation, hangs up and is recorded', async () => {
+    const { caller, phone, ipad, calleeId } = await parties();
+    const callId = await ring(caller, calleeId);
+
+    const incoming = await phone.next('call:incoming', (p) => p.callId === callId);
+    expect(incoming).toMatchObject({ caller: { userId: caller.userId, displayName: 'Alice' }, media: 'video' });
+    await ipad.next('call:incoming', (p) => p.callId === callId);
+
+    await phone.must('call:ringing', { callId });
+    await ipad.must('call:ringing', { callId });
+    await caller.next('call:ringing', (p) => p.callId === callId);
+
+    expect(await phone.must('call:accept', { callId })).toEqual({ callId, state: 'active' });
+    expect(await caller.next('call:accepted', (p) => p.callId === callId)).toEqual({ callId, answeredDeviceId: 'bob-phone', role: 'caller' });
+    expect(await phone.next('call:accepted', (p) => p.callId === callId)).toMatchObject({ role: 'callee' });
+    await ipad.next('call:answered-elsewhere', (p) => p.callId === callId);
+
+    await caller.must('call:sdp', { callId, description: offer });
+    expect(await phone.next('call:sdp', (p) => p.callId === callId)).toEqual({ callId, description: offer });
+    await phone.must('call:sdp', { callId, description: answer });
+    expect(await caller.next('call:sdp', (p) => p.callId === callId)).toEqual({ callId, description: answer });
+    await caller.must('call:ice-candidate', { callId, candidate });
+    await caller.must('call:ice-candidate', { callId, candidate: null });
+    expect(await phone.next('call:ice-candidate', (p) => p.callId === callId && p.candidate === null)).toEqual({ callId, candidate: null });
+    expect(phone.eventsFor(callId).filter((e) => e === 'call:ice-candidate')).toHaveLength(2);
+    await phone.must('call:media-state', { callId, state: { camera: 'back', videoEnabled: true, audioMuted: false } });
+    expect(await caller.next('call:media-state', (p) => p.callId === callId)).toMatchObject({ state: { camera: 'back' } });
+
+    await new Promise((r) => setTimeout(r, 50));
+    expect(await caller.must('call:hangup', { callId })).toEqual({ callId, state: 'ended' });
+    expect(await phone.next('call:ended', (p) => p.callId === callId)).toEqual({ callId, reason: 'completed' });
+    await caller.next('call:ended', (p) => p.callId === callId);
+    // The iPad stopped ringing at answered-elsewhere and hears nothing more about this call.
+    expect(ipad.eventsFor(callId)).toEqual(['call:incoming', 'call:answered-elsewhere']);
+
+    const { rows } = await platform.db.query('SELECT state, end_reason, duration_ms, answered_device_id FROM calls WHERE id = $1', [callId]);
+    expect(rows[0]).toMatchObject({ state: 'ended', end_reason: 'completed', answered_device_id: 'bob-phone' });
+    expect(rows[0].duration_ms).toBeGreaterThanOrEqual(50);
+
+    // Milestones arrive through a queue; the timeline is complete once they are written.
+    let detail: CallDetailView;
+    const deadline = Date.now() + 5000;
+    do {
+      detail = (await platform.admin<CallDetailView>(`/calls/${callId}`)).body;
+      if (detail.timeline.some((t) => t.type === 'media-state')) break;
+      await new Promise((r) => setTimeout(r, 100));
+    } while (Date.now() < deadline);
+    const types = detail.timeline.map((t) => t.type);
+    expect(types).toEqual(expect.arrayContaining(['invited', 'ringing', 'accepted', 'offer-relayed', 'answer-relayed', 'end-of-candidates', 'media-state', 'hung-up']));
+    expect(types.slice(0, 4)).toEqual(['invited', 'ringing', 'ringing', 'accepted']);
+    expect(detail.timeline.map((t) => t.seq)).toEqual(types.map((_, i) => i + 1));
+  });
+});
