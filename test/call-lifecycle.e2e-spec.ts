@@ -14,8 +14,9 @@ let n = 0;
 async function parties() {
   n += 1;
   const caller = await platform.device(`alice-${n}`, { name: 'Alice' });
-  const phone = await platform.device(`bob-${n}`, { deviceId: 'bob-phone' });
-  const ipad = await platform.device(`bob-${n}`, { deviceId: 'bob-ipad' });
+  // The callee's devices sit on another gateway node than the caller's.
+  const phone = await platform.device(`bob-${n}`, { deviceId: 'bob-phone', gateway: platform.gateways[1] });
+  const ipad = await platform.device(`bob-${n}`, { deviceId: 'bob-ipad', gateway: platform.gateways[1] });
   return { caller, phone, ipad, calleeId: `bob-${n}` };
 }
 
@@ -25,7 +26,7 @@ async function ring(caller: TestDevice, calleeId: string, media: 'video' | 'audi
 }
 
 beforeAll(async () => {
-  platform = await Platform.start({ ringTimeoutMs: 1500 });
+  platform = await Platform.start({ ringTimeoutMs: 1500, gateways: 2 });
 }, 60_000);
 afterAll(async () => platform?.stop());
 
@@ -81,5 +82,100 @@ describe('a one-on-one call through the real apps', () => {
     expect(types).toEqual(expect.arrayContaining(['invited', 'ringing', 'accepted', 'offer-relayed', 'answer-relayed', 'end-of-candidates', 'media-state', 'hung-up']));
     expect(types.slice(0, 4)).toEqual(['invited', 'ringing', 'ringing', 'accepted']);
     expect(detail.timeline.map((t) => t.seq)).toEqual(types.map((_, i) => i + 1));
+  });
+
+  it('decline: the caller hears declined, the other device hears declined-elsewhere', async () => {
+    const { caller, phone, ipad, calleeId } = await parties();
+    const callId = await ring(caller, calleeId);
+    await ipad.next('call:incoming', (p) => p.callId === callId);
+    expect(await phone.must('call:decline', { callId })).toEqual({ callId, state: 'ended' });
+    expect(await caller.next('call:ended', (p) => p.callId === callId)).toEqual({ callId, reason: 'declined' });
+    await ipad.next('call:declined-elsewhere', (p) => p.callId === callId);
+    await phone.next('call:ended', (p) => p.callId === callId);
+    expect(ipad.eventsFor(callId)).toEqual(['call:incoming', 'call:declined-elsewhere']);
+    const { rows } = await platform.db.query('SELECT end_reason, duration_ms FROM calls WHERE id = $1', [callId]);
+    expect(rows[0]).toEqual({ end_reason: 'declined', duration_ms: 0 });
+  });
+
+  it('cancel while ringing stops every callee device; a late accept is refused and changes nothing', async () => {
+    const { caller, phone, ipad, calleeId } = await parties();
+    const callId = await ring(caller, calleeId);
+    await phone.must('call:ringing', { callId });
+    expect(await caller.must('call:cancel', { callId })).toEqual({ callId, state: 'ended' });
+    expect(await phone.next('call:ended', (p) => p.callId === callId)).toEqual({ callId, reason: 'cancelled' });
+    expect(await ipad.next('call:ended', (p) => p.callId === callId)).toEqual({ callId, reason: 'cancelled' });
+
+    const late = await ipad.send('call:accept', { callId });
+    expect(late).toEqual({ ok: false, error: { code: 'CALL_ALREADY_ENDED', message: expect.any(String) } });
+    expect(await caller.send('call:hangup', { callId })).toMatchObject({ ok: false, error: { code: 'CALL_ALREADY_ENDED' } });
+    const { rows } = await platform.db.query('SELECT state, end_reason, answered_device_id FROM calls WHERE id = $1', [callId]);
+    expect(rows[0]).toEqual({ state: 'ended', end_reason: 'cancelled', answered_device_id: null });
+  });
+
+  it('busy: calling someone who is in a call ends at once as busy and does not disturb them', async () => {
+    const { caller, phone, ipad, calleeId } = await parties();
+    const callId = await ring(caller, calleeId);
+    await phone.must('call:accept', { callId });
+    const carol = await platform.device(`carol-${n}`);
+
+    const busy = await carol.must('call:invite', { calleeId, media: 'audio', idempotencyKey: key() });
+    expect(busy).toMatchObject({ state: 'ended', role: 'caller', merged: false });
+    expect(await carol.next('call:ended', (p) => p.callId === busy.callId)).toEqual({ callId: busy.callId, reason: 'busy' });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(phone.eventsFor(busy.callId)).toEqual([]);
+    expect(ipad.eventsFor(busy.callId)).toEqual([]);
+    const { rows } = await platform.db.query('SELECT state, end_reason FROM calls WHERE id = $1', [busy.callId]);
+    expect(rows[0]).toEqual({ state: 'ended', end_reason: 'busy' });
+    // The ongoing call is untouched.
+    expect((await platform.db.query('SELECT state FROM calls WHERE id = $1', [callId])).rows[0].state).toBe('active');
+  });
+
+  it('missed: nobody answers before the ring deadline, on any gateway node', async () => {
+    const { caller, phone, ipad, calleeId } = await parties();
+    const callId = await ring(caller, calleeId);
+    const incoming = await phone.next('call:incoming', (p) => p.callId === callId);
+    expect(Date.parse(incoming.ringDeadline) - Date.parse(incoming.createdAt)).toBe(1500);
+    await phone.must('call:ringing', { callId });
+    expect(await caller.next('call:ended', (p) => p.callId === callId, 6000)).toEqual({ callId, reason: 'missed' });
+    expect(await phone.next('call:ended', (p) => p.callId === callId)).toEqual({ callId, reason: 'missed' });
+    expect(await ipad.next('call:ended', (p) => p.callId === callId)).toEqual({ callId, reason: 'missed' });
+    const { rows } = await platform.db.query('SELECT state, end_reason FROM calls WHERE id = $1', [callId]);
+    expect(rows[0]).toEqual({ state: 'ended', end_reason: 'missed' });
+  });
+
+  it('the same invite sent twice makes one call', async () => {
+    const { caller, phone, calleeId } = await parties();
+    const idempotencyKey = key();
+    const [first, second] = await Promise.all([
+      caller.must('call:invite', { calleeId, media: 'video', idempotencyKey }),
+      caller.must('call:invite', { calleeId, media: 'video', idempotencyKey }),
+    ]);
+    expect(second.callId).toBe(first.callId);
+    const third = await caller.must('call:invite', { calleeId, media: 'video', idempotencyKey });
+    expect(third.callId).toBe(first.callId);
+    const { rows } = await platform.db.query('SELECT count(*)::int AS n FROM calls WHERE caller_id = $1', [caller.userId]);
+    expect(rows[0].n).toBe(1);
+    await phone.next('call:incoming', (p) => p.callId === first.callId);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(phone.eventsFor(first.callId)).toEqual(['call:incoming']);
+    await caller.must('call:cancel', { callId: first.callId });
+  });
+
+  it('nobody can call themselves', async () => {
+    const { caller } = await parties();
+    const ack = await caller.send('call:invite', { calleeId: caller.userId, media: 'video', idempotencyKey: key() });
+    expect(ack).toEqual({ ok: false, error: { code: 'SELF_CALL', message: expect.any(String) } });
+  });
+
+  it('admins can list the call history by user', async () => {
+    const { caller, calleeId } = await parties();
+    const callId = await ring(caller, calleeId);
+    await caller.must('call:cancel', { callId });
+    const list = await platform.admin<{ id: string; endReason: string }[]>(`/calls?userId=${calleeId}`);
+    expect(list.status).toBe(200);
+    expect(list.body).toEqual([expect.objectContaining({ id: callId, endReason: 'cancelled' })]);
+    const denied = await fetch(`${platform.calls.url}/calls`);
+    expect(denied.status).toBe(401);
+    expect(await denied.json()).toMatchObject({ code: 'UNAUTHORIZED' });
   });
 });

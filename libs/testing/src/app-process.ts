@@ -37,24 +37,25 @@ export class AppProcess {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  static async start(name: AppName, env: Record<string, string>, port?: number): Promise<AppProcess> {
-    const chosen = port ?? (await freePort());
+  /** Starts the app and waits until /health says ready (or, with `ready: false`, merely answers). */
+  static async start(name: AppName, env: Record<string, string>, options: { port?: number; ready?: boolean } = {}): Promise<AppProcess> {
+    const chosen = options.port ?? (await freePort());
     const child = spawn(process.execPath, [`${ROOT}dist/apps/${name}/src/main.js`], {
       env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', ...env, PORT: String(chosen), HOST: '127.0.0.1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const app = new AppProcess(name, chosen, child);
-    await app.waitHealthy();
+    await app.waitHealthy(options.ready ?? true);
     return app;
   }
 
-  async waitHealthy(timeoutMs = 20_000): Promise<void> {
+  async waitHealthy(ready = true, timeoutMs = 20_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     let exitCode: number | null | undefined;
     void this.exited.then((code) => (exitCode = code));
     while (Date.now() < deadline) {
       if (exitCode !== undefined) throw new Error(`${this.name} exited with ${exitCode}:\n${this.logs.join('')}`);
-      const healthy = await fetch(`${this.url}/health`).then((r) => r.ok, () => false);
+      const healthy = await fetch(`${this.url}/health`).then((r) => r.ok || !ready, () => false);
       if (healthy) return;
       await new Promise((r) => setTimeout(r, 100));
     }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { AppProcess, runMigrations } from './app-process.js';
 import { TestDevice, mintToken } from './signaling-client.js';
-import { TEST_REDIS_URL, createTestDatabase, testRedisPrefix } from './test-database.js';
+import { TEST_REDIS_URL, createTestDatabase, deleteRedisKeys, testRedisPrefix } from './test-database.js';
 
 export interface PlatformOptions {
   gateways?: number;
@@ -25,6 +25,8 @@ export class Platform {
   private dropDatabase!: () => Promise<void>;
   private devices: TestDevice[] = [];
 
+  private callsEnv!: Record<string, string>;
+
   private constructor(
     readonly databaseUrl: string,
     readonly redisPrefix: string,
@@ -37,12 +39,13 @@ export class Platform {
     await runMigrations(database.url);
     platform.db = new pg.Pool({ connectionString: database.url, max: 2 });
     const shared = platform.sharedEnv(options);
-    platform.calls = await AppProcess.start('calls', {
+    platform.callsEnv = {
       ...shared,
       DATABASE_URL: database.url,
       ADMIN_API_TOKEN: platform.adminToken,
       RING_TIMEOUT_MS: String(options.ringTimeoutMs ?? 45_000),
-    });
+    };
+    platform.calls = await AppProcess.start('calls', platform.callsEnv);
     platform.gateways = await Promise.all(
       Array.from({ length: options.gateways ?? 1 }, () => AppProcess.start('gateway', platform.gatewayEnv(shared))),
     );
@@ -58,7 +61,7 @@ export class Platform {
     return { ...shared, CALLS_URL: this.calls.url, AUTH_JWT_SECRET: this.jwtSecret };
   }
 
-  private sharedEnv(options: PlatformOptions): Record<string, string> {
+  sharedEnv(options: PlatformOptions = {}): Record<string, string> {
     return {
       REDIS_URL: TEST_REDIS_URL,
       REDIS_PREFIX: this.redisPrefix,
@@ -81,10 +84,20 @@ export class Platform {
     return fetch(`${this.calls.url}${path}`, { headers: { authorization: `Bearer ${this.adminToken}` } }).then(async (r) => ({ status: r.status, body: (await r.json()) as T }));
   }
 
+  /** Kills the calls app (SIGKILL: no goodbye) and, when asked, starts it again on the same port. */
+  async killCalls(): Promise<void> {
+    await this.calls.stop('SIGKILL');
+  }
+
+  async restartCalls(): Promise<void> {
+    this.calls = await AppProcess.start('calls', this.callsEnv, { port: this.calls.port });
+  }
+
   async stop(): Promise<void> {
     this.devices.forEach((d) => d.close());
     await Promise.all([...this.gateways, this.calls, this.notifier].filter((a): a is AppProcess => a !== null).map((a) => a?.stop()));
     await this.db?.end();
     await this.dropDatabase?.();
+    await deleteRedisKeys(this.redisPrefix);
   }
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 
 /** Where tests find Postgres and Redis; the machine's defaults unless the run says otherwise. */
@@ -29,3 +30,14 @@ export async function createTestDatabase(): Promise<{ url: string; drop: () => P
 
 /** Each suite gets its own Redis key prefix (Bull queues, pub/sub channels, socket.io adapter). */
 export const testRedisPrefix = () => `vc_test_${uniqueSuffix()}:`;
+
+/** Leaves Redis as the suite found it. */
+export async function deleteRedisKeys(prefix: string): Promise<void> {
+  const redis = new Redis(TEST_REDIS_URL);
+  try {
+    for await (const keys of redis.scanStream({ match: `${prefix}*`, count: 500 }) as AsyncIterable<string[]>)
+      if (keys.length) await redis.unlink(...keys);
+  } finally {
+    redis.disconnect();
+  }
+}

@@ -25,6 +25,8 @@ export const ErrorCode = {
   CALL_NOT_ACTIVE: 'CALL_NOT_ACTIVE',
   // Infrastructure
   CALLS_UNAVAILABLE: 'CALLS_UNAVAILABLE',
+  /** Health: a dependency is down (the body names it). */
+  NOT_READY: 'NOT_READY',
   UNAUTHORIZED: 'UNAUTHORIZED',
   NOT_FOUND: 'NOT_FOUND',
   INTERNAL: 'INTERNAL',
@@ -52,6 +54,7 @@ export const ERROR_HTTP_STATUS: Record<ErrorCode, number> = {
   ANSWERED_ELSEWHERE: 409,
   CALL_NOT_ACTIVE: 409,
   CALLS_UNAVAILABLE: 503,
+  NOT_READY: 503,
   UNAUTHORIZED: 401,
   NOT_FOUND: 404,
   INTERNAL: 500,
