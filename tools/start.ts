@@ -1,0 +1,121 @@
+/**
+ * `npm start`: the whole platform on one machine for development. Checks that Postgres and Redis
+ * answer (and says how to start them when they don't), creates and migrates the database, then runs
+ * the calls app, the gateway and the notifier as separate processes, exactly as they run in production.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { z } from 'zod';
+import { ConfigError, DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, env, explainStartupError, loadConfig } from '#infra';
+import { migrate } from '../apps/calls/src/database/migrate.js';
+
+const StartConfig = z.object({
+  DATABASE_URL: env.url(['postgres', 'postgresql'], DEFAULT_DATABASE_URL),
+  REDIS_URL: env.url(['redis', 'rediss'], DEFAULT_REDIS_URL),
+  GATEWAY_PORT: env.port(3000),
+  CALLS_PORT: env.port(3001),
+  NOTIFIER_PORT: env.port(3002),
+});
+
+const dist = fileURLToPath(new URL('../', import.meta.url));
+const secret = () => randomBytes(24).toString('hex');
+
+class Unreachable extends Error {}
+
+const HOW_TO_START = {
+  postgres: "start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start (or point DATABASE_URL at yours)",
+  redis: 'start it with: redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no (or point REDIS_URL at yours)',
+};
+
+const describe = (error: unknown) => (error instanceof Error ? error.message || error.constructor.name : String(error));
+const hostOf = (url: string) => new URL(url).host;
+
+async function checkRedis(url: string): Promise<void> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 3000 });
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+    await redis.ping();
+  } catch (error) {
+    throw new Unreachable(`Redis is not reachable at ${hostOf(url)} (${describe(error)}); ${HOW_TO_START.redis}.`);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+async function migrateDatabase(url: string): Promise<string[]> {
+  try {
+    return await migrate(url);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'ETIMEDOUT' || (error instanceof AggregateError))
+      throw new Unreachable(`PostgreSQL is not reachable at ${hostOf(url)} (${describe(error)}); ${HOW_TO_START.postgres}.`);
+    throw error;
+  }
+}
+
+function run(name: string, script: string, env: NodeJS.ProcessEnv): ChildProcess {
+  const child = spawn(process.execPath, [`${dist}${script}`], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const prefix = (stream: NodeJS.WritableStream) => (chunk: Buffer) =>
+    chunk.toString().split('\n').filter(Boolean).forEach((line) => stream.write(`${name.padEnd(8)}| ${line}\n`));
+  child.stdout?.on('data', prefix(process.stdout));
+  child.stderr?.on('data', prefix(process.stderr));
+  return child;
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig(StartConfig);
+  await checkRedis(config.REDIS_URL);
+  const applied = await migrateDatabase(config.DATABASE_URL);
+  console.log(applied.length ? `database migrated: ${applied.join(', ')}` : 'database schema is up to date');
+
+  // Per-run development secrets unless the environment provides them.
+  const shared = {
+    ...process.env,
+    NODE_ENV: process.env.NODE_ENV ?? 'development',
+    DATABASE_URL: config.DATABASE_URL,
+    REDIS_URL: config.REDIS_URL,
+    INTERNAL_API_TOKEN: process.env.INTERNAL_API_TOKEN ?? secret(),
+    ADMIN_API_TOKEN: process.env.ADMIN_API_TOKEN ?? secret(),
+  };
+  const callsUrl = `http://127.0.0.1:${config.CALLS_PORT}`;
+  const gatewayEnv = {
+    ...shared,
+    PORT: String(config.GATEWAY_PORT),
+    CALLS_URL: callsUrl,
+    AUTH_JWT_SECRET: process.env.AUTH_JWT_SECRET ?? secret(),
+    DEV_TOKENS: process.env.DEV_TOKENS ?? (shared.NODE_ENV === 'production' ? 'false' : 'true'),
+  };
+  const children = [
+    run('calls', 'apps/calls/src/main.js', { ...shared, PORT: String(config.CALLS_PORT) }),
+    run('gateway', 'apps/gateway/src/main.js', gatewayEnv),
+    run('notifier', 'apps/notifier/src/main.js', { ...shared, PORT: String(config.NOTIFIER_PORT) }),
+  ];
+  console.log(
+    [
+      `gateway   ws://127.0.0.1:${config.GATEWAY_PORT}/signaling/v1   (demo token: curl -XPOST -H 'content-type: application/json' -d '{"userId":"alice"}' http://127.0.0.1:${config.GATEWAY_PORT}/dev/tokens)`,
+      `calls     ${callsUrl}   (admin API: Authorization: Bearer ${shared.ADMIN_API_TOKEN}; OpenAPI at /docs)`,
+      `notifier  http://127.0.0.1:${config.NOTIFIER_PORT}/health`,
+    ].join('\n'),
+  );
+
+  let stopping = false;
+  const stopAll = (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    children.forEach((c) => c.exitCode === null && c.kill('SIGTERM'));
+    Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : null))).then(() => process.exit(code));
+  };
+  process.on('SIGINT', () => stopAll(0));
+  process.on('SIGTERM', () => stopAll(0));
+  // One app down means the platform is down: stop the rest rather than half-run.
+  children.forEach((c) => c.once('exit', (code) => !stopping && (console.error(`an app exited (${code}); stopping the platform`), stopAll(1))));
+}
+
+main().catch((error: unknown) => {
+  const known = error instanceof ConfigError || error instanceof Unreachable;
+  console.error(known ? error.message : `cannot start the platform: ${explainStartupError(error)}`);
+  process.exit(1);
+});
