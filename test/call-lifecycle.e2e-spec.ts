@@ -52,7 +52,8 @@ describe('a one-on-one call through the real apps', () => {
     expect(await phone.next('call:sdp', (p) => p.callId === callId)).toEqual({ callId, description: offer });
     await phone.must('call:sdp', { callId, description: answer });
     expect(await caller.next('call:sdp', (p) => p.callId === callId)).toEqual({ callId, description: answer });
-    await caller.must('call:ice-candidate', { callId, candidate });
+    // Swift's UUID().uuidString is uppercase; the gateway treats ids case-insensitively.
+    await caller.must('call:ice-candidate', { callId: callId.toUpperCase(), candidate });
     await caller.must('call:ice-candidate', { callId, candidate: null });
     expect(await phone.next('call:ice-candidate', (p) => p.callId === callId && p.candidate === null)).toEqual({ callId, candidate: null });
     expect(phone.eventsFor(callId).filter((e) => e === 'call:ice-candidate')).toHaveLength(2);

@@ -4,7 +4,7 @@ import { APP_FILTER } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { CALL_MILESTONES_QUEUE } from '#contracts';
 import { HttpErrorFilter, RedisHealthIndicator } from '#infra';
-import { TokenVerifier } from './auth/token-verifier.service.js';
+import { JwtVerifier } from '#infra';
 import { GATEWAY_CONFIG, type GatewayConfig } from './config/gateway.config.js';
 import { DevTokensController } from './dev/dev-tokens.controller.js';
 import { CallsHealthIndicator } from './health/calls-health.indicator.js';
@@ -33,7 +33,7 @@ export class GatewayModule {
         gatewayRedisProvider,
         RedisHealthIndicator,
         CallsHealthIndicator,
-        TokenVerifier,
+        { provide: JwtVerifier, inject: [GATEWAY_CONFIG], useFactory: (c: GatewayConfig) => new JwtVerifier(c) },
         CallsClient,
         MilestoneReporter,
         CallEventsSubscriber,

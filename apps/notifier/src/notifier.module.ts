@@ -2,7 +2,7 @@ import { BullModule } from '@nestjs/bull';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
-import { VOIP_PUSH_QUEUE } from '#contracts';
+import { PUSH_QUEUE } from '#contracts';
 import { HttpErrorFilter } from '#infra';
 import { NOTIFIER_CONFIG, type NotifierConfig } from './config/notifier.config.js';
 import { HealthController } from './health/health.controller.js';
@@ -14,7 +14,7 @@ export class NotifierModule {
       module: NotifierModule,
       imports: [
         BullModule.forRoot({ redis: config.REDIS_URL, prefix: `${config.REDIS_PREFIX}bull` }),
-        BullModule.registerQueue({ name: VOIP_PUSH_QUEUE }),
+        BullModule.registerQueue({ name: PUSH_QUEUE }),
         TerminusModule,
       ],
       controllers: [HealthController],

@@ -13,3 +13,6 @@ export * from './signaling/ack.js';
 export * from './signaling/signaling-schemas.js';
 export * from './signaling/signaling-events.js';
 export * from './signaling/rooms.js';
+export * from './devices/device.js';
+export * from './devices/presence.js';
+export * from './push/push-jobs.js';

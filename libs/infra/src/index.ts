@@ -8,3 +8,5 @@ export * from './logger.js';
 export * from './bootstrap.js';
 export * from './secrets.js';
 export * from './openapi.js';
+export * from './auth/auth-config.js';
+export * from './auth/jwt-verifier.js';

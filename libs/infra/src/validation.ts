@@ -3,7 +3,7 @@ import { AppError, ErrorCode, TOO_LARGE_ISSUE } from '#contracts';
 
 function describe(error: z.ZodError): { code: ErrorCode; message: string } {
   const tooLarge = error.issues.some(
-    (i) => i.code === 'too_big' || (i.code === 'custom' && i.params?.kind === TOO_LARGE_ISSUE),
+    (i) => i.code === 'custom' && i.params?.kind === TOO_LARGE_ISSUE,
   );
   const message = error.issues
     .slice(0, 5)

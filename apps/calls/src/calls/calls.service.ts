@@ -27,7 +27,6 @@ import { appendTimeline } from './timeline.writer.js';
 interface Committed<T> {
   result: T;
   events: CallEvent[];
-  armRingTimer?: Call;
 }
 
 /**
@@ -92,7 +91,6 @@ export class CallsService {
 
   private async commit<T>(work: (em: EntityManager) => Promise<Committed<T>>): Promise<T> {
     const committed = await this.dataSource.transaction(work);
-    if (committed.armRingTimer) await this.ringTimer.arm(committed.armRingTimer.id, committed.armRingTimer.ringDeadline);
     await this.publisher.publish(committed.events);
     return committed.result;
   }
@@ -169,7 +167,10 @@ export class CallsService {
       await appendTimeline(em, call.id, { type: TimelineType.BUSY, at: now });
       return { result: { call: toCallView(call), merged: false }, events: [{ type: 'ended', call: toCallView(call), byDeviceId: null }] };
     }
-    return { result: { call: toCallView(call), merged: false }, events: [{ type: 'created', call: toCallView(call) }], armRingTimer: call };
+    // Armed before the commit: if Redis refuses, the call rolls back rather than ringing forever.
+    // A timer that fires for a call whose commit then failed finds nothing and does nothing.
+    await this.ringTimer.arm(call.id, call.ringDeadline);
+    return { result: { call: toCallView(call), merged: false }, events: [{ type: 'created', call: toCallView(call) }] };
   }
 
   private async replayInvite(em: EntityManager, request: CreateCallRequest): Promise<CreateCallResponse | null> {

@@ -1,6 +1,6 @@
 import { AppError, DeviceId, ErrorCode, Rooms } from '#contracts';
 import type { SignalingSocket } from '../signaling/signaling-socket.js';
-import type { TokenVerifier } from './token-verifier.service.js';
+import type { JwtVerifier } from '#infra';
 
 type Next = (err?: Error) => void;
 
@@ -20,14 +20,14 @@ function bearer(socket: SignalingSocket): string | undefined {
  * Authenticates at the handshake: Nest guards do not run on connection (nest#882), so a bad token
  * must be refused here, before the socket joins any room.
  */
-export function socketAuthMiddleware(verifier: TokenVerifier) {
+export function socketAuthMiddleware(verifier: JwtVerifier) {
   return async (socket: SignalingSocket, next: Next): Promise<void> => {
     try {
       const identity = await verifier.verify(bearer(socket));
       const device = DeviceId.safeParse((socket.handshake.auth as Record<string, unknown>).deviceId);
       if (!device.success)
         throw new AppError(ErrorCode.DEVICE_ID_INVALID, 'Connect with auth.deviceId: a stable id of this device (1-128 of A-Z a-z 0-9 . _ ~ -).');
-      socket.data = { userId: identity.userId, deviceId: device.data, displayName: identity.displayName };
+      socket.data = { userId: identity.userId, deviceId: device.data, displayName: identity.displayName, calls: {} };
       await socket.join([Rooms.user(identity.userId), Rooms.device(identity.userId, device.data)]);
       next();
     } catch (error) {

@@ -4,6 +4,11 @@ import type { SignalingNamespace } from './signaling-socket.js';
 const callerDevice = (call: CallView) => Rooms.device(call.callerId, call.callerDeviceId);
 const answeredDevice = (call: CallView) => Rooms.device(call.calleeId, call.answeredDeviceId!);
 
+/** This node's sockets in a room, synchronously (the local adapter's view, no Redis round trip). */
+function localSockets(ns: SignalingNamespace, room: string) {
+  return [...(ns.adapter.rooms.get(room) ?? [])].map((id) => ns.sockets.get(id)).filter((s) => s !== undefined);
+}
+
 /**
  * Turns one committed call event into socket messages. Every gateway node runs this for every event
  * and touches only its own sockets (`local`), so each device hears each event exactly once no
@@ -26,8 +31,9 @@ export function deliverCallEvent(ns: SignalingNamespace, event: CallEvent): void
       local.to(callerDevice(call)).emit('call:ringing', { callId: call.id });
       return;
     case 'accepted': {
-      // Join before announcing: a caller that sends its offer on `call:accepted` must find the room.
-      local.in([callerDevice(call), answeredDevice(call)]).socketsJoin(Rooms.call(call.id));
+      // Pair the two devices before announcing, so an offer sent on `call:accepted` is relayed.
+      for (const socket of localSockets(ns, callerDevice(call))) socket.data.calls[call.id] = answeredDevice(call);
+      for (const socket of localSockets(ns, answeredDevice(call))) socket.data.calls[call.id] = callerDevice(call);
       local.to(callerDevice(call)).emit('call:accepted', { callId: call.id, answeredDeviceId: call.answeredDeviceId!, role: 'caller' });
       local.to(answeredDevice(call)).emit('call:accepted', { callId: call.id, answeredDeviceId: call.answeredDeviceId!, role: 'callee' });
       local.to(Rooms.user(call.calleeId)).except(answeredDevice(call)).emit('call:answered-elsewhere', { callId: call.id });
@@ -47,7 +53,8 @@ export function deliverCallEvent(ns: SignalingNamespace, event: CallEvent): void
       } else {
         local.to(Rooms.user(call.calleeId)).emit('call:ended', ended);
       }
-      local.in(Rooms.call(call.id)).socketsLeave(Rooms.call(call.id));
+      for (const socket of localSockets(ns, callerDevice(call))) delete socket.data.calls[call.id];
+      if (call.answeredDeviceId) for (const socket of localSockets(ns, answeredDevice(call))) delete socket.data.calls[call.id];
       return;
     }
   }

@@ -20,7 +20,7 @@ import {
 } from '#contracts';
 import { ZodValidationPipe } from '#infra';
 import { socketAuthMiddleware } from '../auth/socket-auth.middleware.js';
-import { TokenVerifier } from '../auth/token-verifier.service.js';
+import { JwtVerifier } from '#infra';
 import { CallEventsSubscriber } from './call-events.subscriber.js';
 import { guardPackets } from './packet-guard.js';
 import { SignalingService } from './signaling.service.js';
@@ -33,7 +33,7 @@ import { WsErrorFilter } from './ws-error.filter.js';
 export class SignalingGateway implements OnGatewayInit<SignalingNamespace>, OnGatewayConnection<SignalingSocket> {
   constructor(
     private readonly signaling: SignalingService,
-    private readonly verifier: TokenVerifier,
+    private readonly verifier: JwtVerifier,
     private readonly events: CallEventsSubscriber,
   ) {}
 

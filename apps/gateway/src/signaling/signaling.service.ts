@@ -9,7 +9,6 @@ import {
   type SdpPayload,
   AppError,
   ErrorCode,
-  Rooms,
   TimelineType,
 } from '#contracts';
 import { CallsClient } from './calls.client.js';
@@ -36,7 +35,7 @@ export class SignalingService {
       media: payload.media,
       idempotencyKey: payload.idempotencyKey,
     });
-    return { callId: call.id, state: call.state, role: call.callerId === userId ? 'caller' : 'callee', merged };
+    return { callId: call.id, state: call.state, role: call.callerId === userId ? 'caller' : 'callee', merged, ringDeadline: call.ringDeadline };
   }
 
   async act(socket: SignalingSocket, action: CallAction, { callId }: CallRefPayload): Promise<ClientResult<'call:accept'>> {
@@ -64,11 +63,10 @@ export class SignalingService {
     return { callId: payload.callId };
   }
 
-  /** Only the two devices carrying an accepted call are in its room; everyone else is refused. */
+  /** Only the two devices carrying an accepted call know each other; everyone else is refused. */
   private peerRoom(socket: SignalingSocket, callId: string) {
-    const room = Rooms.call(callId);
-    if (!socket.rooms.has(room))
-      throw new AppError(ErrorCode.NOT_A_PARTY, 'This device is not carrying that call (not accepted yet, ended, or not yours).');
-    return socket.to(room);
+    const peer = socket.data.calls[callId];
+    if (!peer) throw new AppError(ErrorCode.NOT_A_PARTY, 'This device is not carrying that call (not accepted yet, ended, or not yours).');
+    return socket.to(peer);
   }
 }

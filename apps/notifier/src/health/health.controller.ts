@@ -2,7 +2,7 @@ import { InjectQueue } from '@nestjs/bull';
 import { Controller, Get } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import type { Queue } from 'bull';
-import { VOIP_PUSH_QUEUE } from '#contracts';
+import { PUSH_QUEUE } from '#contracts';
 
 /** Readiness: Redis answers through the push queue, with the queue's backlog for operators. */
 @Controller('health')
@@ -10,7 +10,7 @@ export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly indicators: HealthIndicatorService,
-    @InjectQueue(VOIP_PUSH_QUEUE) private readonly queue: Queue,
+    @InjectQueue(PUSH_QUEUE) private readonly queue: Queue,
   ) {}
 
   @Get()
@@ -18,7 +18,7 @@ export class HealthController {
   check() {
     return this.health.check([
       async () => {
-        const indicator = this.indicators.check(VOIP_PUSH_QUEUE);
+        const indicator = this.indicators.check(PUSH_QUEUE);
         try {
           const counts = await this.queue.getJobCounts();
           return indicator.up({ ...counts });

@@ -18,6 +18,9 @@ export const TimelineType = {
   ANSWER_RELAYED: 'answer-relayed',
   END_OF_CANDIDATES: 'end-of-candidates',
   MEDIA_STATE: 'media-state',
+  PUSH_QUEUED: 'push-queued',
+  PUSH_ATTEMPT: 'push-attempt',
+  PUSH_SKIPPED: 'push-skipped',
 } as const;
 export type TimelineType = (typeof TimelineType)[keyof typeof TimelineType];
 

@@ -41,5 +41,31 @@ export const callMilestoneJobOptions = {
   removeOnFail: { count: 1000 },
 } as const;
 
-/** VoIP pushes to wake a callee's iPhone (issue 3 fills in the processor). */
-export const VOIP_PUSH_QUEUE = 'voip-push';
+/**
+ * APNs pushes (VoIP to wake a callee's iPhone, alerts for missed calls), sent by the notifier.
+ * The job id makes a push idempotent per call, device and kind. Transient APNs failures retry with
+ * a short capped backoff; the processor drops a job once its ring deadline has passed, so the
+ * attempt budget is only a backstop.
+ */
+export const PUSH_QUEUE = 'apns-push';
+export const PUSH_BACKOFF_STRATEGY = 'apns-push';
+export const pushBackoffMs = (attemptsMade: number) => Math.min(250 * 2 ** Math.max(0, attemptsMade - 1), 4000);
+export const pushJobId = (kind: string, callId: string, deviceId: string) => `${kind}:${callId}:${deviceId}`;
+export const pushJobOptions = (jobId: string) => ({
+  jobId,
+  attempts: 50,
+  backoff: { type: PUSH_BACKOFF_STRATEGY },
+  removeOnComplete: { age: 3600, count: 10_000 },
+  removeOnFail: { age: 24 * 3600, count: 10_000 },
+});
+/** Pushes are short; a crashed notifier's job is picked up again after this lock lapses. */
+export const PUSH_QUEUE_SETTINGS = { lockDuration: 10_000, stalledInterval: 5_000, maxStalledCount: 3 };
+
+/** Every push attempt, reported by the notifier to the calls app (timeline, token invalidation). */
+export const PUSH_REPORTS_QUEUE = 'push-reports';
+export const pushReportJobOptions = {
+  attempts: 10,
+  backoff: { type: 'exponential', delay: 200 },
+  removeOnComplete: true,
+  removeOnFail: { count: 1000 },
+} as const;

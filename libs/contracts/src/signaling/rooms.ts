@@ -2,6 +2,4 @@
 export const Rooms = {
   user: (userId: string) => `user:${userId}`,
   device: (userId: string, deviceId: string) => `device:${userId}:${deviceId}`,
-  /** Joined by exactly the two devices carrying the call, once it is accepted; relays go here. */
-  call: (callId: string) => `call:${callId}`,
 } as const;

@@ -28,6 +28,8 @@ export const InviteResult = z.object({
   role: CallRole,
   /** True when this invite crossed the callee's invite to you and joined that call (glare). */
   merged: z.boolean(),
+  /** When the call ends as missed if nobody answers. */
+  ringDeadline: z.iso.datetime(),
 });
 export const TransitionResult = z.object({ callId: CallId, state: CallState });
 export const RelayResult = z.object({ callId: CallId });
@@ -55,7 +57,7 @@ export const ServerEvents = {
   'call:accepted': { payload: CallAcceptedEvent, summary: 'To the caller and to the answering device.' },
   'call:answered-elsewhere': { payload: ElsewhereEvent, summary: "To the callee's other devices: stop ringing." },
   'call:declined-elsewhere': { payload: ElsewhereEvent, summary: "To the callee's other devices: stop ringing." },
-  'call:ended': { payload: CallEndedEvent, summary: 'To both parties, with the reason.' },
+  'call:ended': { payload: CallEndedEvent, summary: "The call is over, with the reason: to the caller's device and to every callee device still involved (the answering one, or all while ringing; only the decliner after a decline; none for busy)." },
   'call:sdp': { payload: RelayedSdpEvent, summary: "The peer's SDP offer or answer." },
   'call:ice-candidate': { payload: RelayedIceCandidateEvent, summary: "The peer's ICE candidate." },
   'call:media-state': { payload: RelayedMediaStateEvent, summary: "The peer's media state." },
@@ -83,4 +85,9 @@ export interface SocketSession {
   userId: string;
   deviceId: string;
   displayName: string | null;
+  /**
+   * Calls this device carries, each with its peer's device room. Set by the node that holds the
+   * socket when it delivers `accepted`, so a relay needs no lookup and the receiving node no state.
+   */
+  calls: Record<string, string>;
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { CallId, DeviceId, DisplayName, IdempotencyKey, UserId } from '../ids.js';
 import { MAX_CANDIDATE_BYTES, MAX_SDP_BYTES, TOO_LARGE_ISSUE } from '../limits.js';
 import { CallMedia, CallRole, EndReason } from '../calls/call-state.js';
+import { ErrorCode } from '../errors/error-code.js';
 
 /** Byte length, not UTF-16 length: the limit protects the wire and Redis. */
 const maxBytes = (max: number) => (value: string) => Buffer.byteLength(value, 'utf8') <= max;
@@ -63,10 +64,8 @@ export const CallEndedEvent = z.object({ callId: CallId, reason: EndReason });
 export const RelayedSdpEvent = z.object({ callId: CallId, description: SessionDescription });
 export const RelayedIceCandidateEvent = z.object({ callId: CallId, candidate: IceCandidate.nullable() });
 export const RelayedMediaStateEvent = z.object({ callId: CallId, state: MediaState });
-export const ProtocolErrorEvent = z.object({
-  event: z.string(),
-  error: z.object({ code: z.string(), message: z.string() }),
-});
+export const ErrorBodySchema = z.object({ code: z.enum(Object.values(ErrorCode) as [ErrorCode, ...ErrorCode[]]), message: z.string() });
+export const ProtocolErrorEvent = z.object({ event: z.string(), error: ErrorBodySchema });
 
 export type InvitePayload = z.infer<typeof InvitePayload>;
 export type CallRefPayload = z.infer<typeof CallRefPayload>;

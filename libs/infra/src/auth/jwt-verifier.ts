@@ -1,9 +1,8 @@
-import { Inject, Injectable } from '@nestjs/common';
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { createRemoteJWKSet, errors, type JWTHeaderParameters, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import { z } from 'zod';
 import { AppError, DisplayName, ErrorCode, UserId } from '#contracts';
-import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config.js';
+import type { AuthConfig } from './auth-config.js';
 
 const Claims = z.object({ sub: UserId, name: DisplayName.optional() });
 
@@ -18,13 +17,12 @@ const ASYMMETRIC = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256
  * Verifies the identity provider's JWTs. HS256 tokens are checked against the shared secret;
  * asymmetric ones against the PEM key or the JWKS (by kid). Issuer and audience when configured.
  */
-@Injectable()
-export class TokenVerifier {
+export class JwtVerifier {
   private readonly secret: Uint8Array | null;
   private readonly publicKey: KeyObject | null;
   private readonly jwks: JWTVerifyGetKey | null;
 
-  constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {
+  constructor(private readonly config: AuthConfig) {
     this.secret = config.AUTH_JWT_SECRET ? new TextEncoder().encode(config.AUTH_JWT_SECRET) : null;
     this.publicKey = config.AUTH_JWT_PUBLIC_KEY ? createPublicKey(config.AUTH_JWT_PUBLIC_KEY) : null;
     this.jwks = config.AUTH_JWKS_URL ? createRemoteJWKSet(new URL(config.AUTH_JWKS_URL)) : null;
@@ -45,6 +43,8 @@ export class TokenVerifier {
     } catch (error) {
       if (error instanceof AppError) throw error;
       if (error instanceof errors.JWTExpired) throw new AppError(ErrorCode.AUTH_TOKEN_EXPIRED, 'The token has expired; fetch a new one.');
+      if (error instanceof errors.JWKSTimeout || !(error instanceof errors.JOSEError))
+        throw new AppError(ErrorCode.AUTH_UNAVAILABLE, 'The identity provider could not be reached to check the token; retry shortly.');
       const reason = error instanceof errors.JOSEError ? error.code : 'unreadable token';
       throw new AppError(ErrorCode.AUTH_TOKEN_INVALID, `The token was rejected (${reason}).`);
     }
