@@ -4,7 +4,10 @@
  * the calls app, the gateway and the notifier as separate processes, exactly as they run in production.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { z } from 'zod';
@@ -17,6 +20,9 @@ const StartConfig = z.object({
   GATEWAY_PORT: env.port(3000),
   CALLS_PORT: env.port(3001),
   NOTIFIER_PORT: env.port(3002),
+  APNS_SANDBOX_PORT: env.port(8443),
+  /** Set (with APNS_KEY_ID and APNS_TEAM_ID) to push through Apple; unset, pushes go to the APNs sandbox. */
+  APNS_KEY_FILE: z.string().min(1).optional(),
 });
 
 const dist = fileURLToPath(new URL('../', import.meta.url));
@@ -65,6 +71,31 @@ function run(name: string, script: string, env: NodeJS.ProcessEnv): ChildProcess
   return child;
 }
 
+/**
+ * Without an APNs key, pushes go to our APNs sandbox: a throwaway provider key, the sandbox trusting
+ * it, and the notifier trusting the sandbox's self-signed certificate.
+ */
+async function startApnsSandbox(port: number): Promise<{ child: ChildProcess; notifierEnv: Record<string, string> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'vc-apns-sandbox-'));
+  const keyFile = join(dir, 'AuthKey_SANDBOX001.p8');
+  const caFile = join(dir, 'ca.pem');
+  writeFileSync(keyFile, generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }));
+  const ids = { APNS_KEY_ID: 'SANDBOX001', APNS_TEAM_ID: 'SANDBOXTM1' };
+  const child = run('apns', 'apps/apns-sandbox/src/main.js', {
+    ...process.env,
+    ...ids,
+    APNS_SANDBOX_PORT: String(port),
+    APNS_SANDBOX_PUBLIC_KEY_FILE: keyFile,
+    APNS_SANDBOX_CA_FILE: caFile,
+  });
+  for (let waited = 0; !existsSync(caFile); waited += 50) {
+    if (waited > 10_000 || child.exitCode !== null) throw new Error('the APNs sandbox did not start');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  console.log(`no APNS_KEY_FILE: VoIP pushes go to the APNs sandbox at https://127.0.0.1:${port} (requests: GET /sandbox/requests)`);
+  return { child, notifierEnv: { ...ids, APNS_KEY_FILE: keyFile, APNS_ENDPOINT: `https://127.0.0.1:${port}`, APNS_CA_FILE: caFile } };
+}
+
 async function main(): Promise<void> {
   const config = loadConfig(StartConfig);
   await checkRedis(config.REDIS_URL);
@@ -79,19 +110,21 @@ async function main(): Promise<void> {
     REDIS_URL: config.REDIS_URL,
     INTERNAL_API_TOKEN: process.env.INTERNAL_API_TOKEN ?? secret(),
     ADMIN_API_TOKEN: process.env.ADMIN_API_TOKEN ?? secret(),
+    AUTH_JWT_SECRET: process.env.AUTH_JWT_SECRET ?? secret(),
   };
+  const sandbox = config.APNS_KEY_FILE ? null : await startApnsSandbox(config.APNS_SANDBOX_PORT);
   const callsUrl = `http://127.0.0.1:${config.CALLS_PORT}`;
   const gatewayEnv = {
     ...shared,
     PORT: String(config.GATEWAY_PORT),
     CALLS_URL: callsUrl,
-    AUTH_JWT_SECRET: process.env.AUTH_JWT_SECRET ?? secret(),
     DEV_TOKENS: process.env.DEV_TOKENS ?? (shared.NODE_ENV === 'production' ? 'false' : 'true'),
   };
   const children = [
     run('calls', 'apps/calls/src/main.js', { ...shared, PORT: String(config.CALLS_PORT) }),
     run('gateway', 'apps/gateway/src/main.js', gatewayEnv),
-    run('notifier', 'apps/notifier/src/main.js', { ...shared, PORT: String(config.NOTIFIER_PORT) }),
+    run('notifier', 'apps/notifier/src/main.js', { ...shared, ...sandbox?.notifierEnv, PORT: String(config.NOTIFIER_PORT) }),
+    ...(sandbox ? [sandbox.child] : []),
   ];
   console.log(
     [

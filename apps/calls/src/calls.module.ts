@@ -3,8 +3,15 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { CALL_MILESTONES_QUEUE, RING_TIMEOUT_QUEUE } from '#contracts';
-import { HttpErrorFilter, RedisHealthIndicator } from '#infra';
+import { CALL_MILESTONES_QUEUE, PUSH_QUEUE, PUSH_REPORTS_QUEUE, RING_TIMEOUT_QUEUE } from '#contracts';
+import { HttpErrorFilter, JwtVerifier, RedisHealthIndicator } from '#infra';
+import { UserAuthGuard } from './auth/user-auth.guard.js';
+import { CallStateController } from './calls/call-state.controller.js';
+import { DevicesController } from './devices/devices.controller.js';
+import { DevicesService } from './devices/devices.service.js';
+import { PushDispatcher } from './push/push-dispatcher.service.js';
+import { PushReportsProcessor } from './push/push-reports.processor.js';
+import { PushReportsService } from './push/push-reports.service.js';
 import { AdminTokenGuard } from './calls/admin-token.guard.js';
 import { CallEventsPublisher } from './calls/call-events.publisher.js';
 import { CallHistoryService } from './calls/call-history.service.js';
@@ -28,10 +35,10 @@ export class CallsModule {
       imports: [
         TypeOrmModule.forRoot(databaseOptions(config.DATABASE_URL)),
         BullModule.forRoot({ redis: config.REDIS_URL, prefix: `${config.REDIS_PREFIX}bull` }),
-        BullModule.registerQueue({ name: RING_TIMEOUT_QUEUE }, { name: CALL_MILESTONES_QUEUE }),
+        BullModule.registerQueue({ name: RING_TIMEOUT_QUEUE }, { name: CALL_MILESTONES_QUEUE }, { name: PUSH_QUEUE }, { name: PUSH_REPORTS_QUEUE }),
         TerminusModule,
       ],
-      controllers: [InternalCallsController, CallsController, HealthController],
+      controllers: [InternalCallsController, CallsController, CallStateController, DevicesController, HealthController],
       providers: [
         { provide: CALLS_CONFIG, useValue: config },
         { provide: APP_FILTER, useClass: HttpErrorFilter },
@@ -45,6 +52,12 @@ export class CallsModule {
         CallMilestonesProcessor,
         InternalTokenGuard,
         AdminTokenGuard,
+        UserAuthGuard,
+        { provide: JwtVerifier, inject: [CALLS_CONFIG], useFactory: (c: CallsConfig) => new JwtVerifier(c) },
+        DevicesService,
+        PushDispatcher,
+        PushReportsService,
+        PushReportsProcessor,
       ],
     };
   }

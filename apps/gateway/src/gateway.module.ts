@@ -15,6 +15,7 @@ import { CallsClient } from './signaling/calls.client.js';
 import { MilestoneReporter } from './signaling/milestone-reporter.service.js';
 import { SignalingGateway } from './signaling/signaling.gateway.js';
 import { SignalingService } from './signaling/signaling.service.js';
+import { PresenceService } from './signaling/presence.service.js';
 
 @Module({})
 export class GatewayModule {
@@ -38,6 +39,7 @@ export class GatewayModule {
         MilestoneReporter,
         CallEventsSubscriber,
         SignalingService,
+        PresenceService,
         SignalingGateway,
       ],
     };

@@ -16,3 +16,4 @@ export * from './signaling/rooms.js';
 export * from './devices/device.js';
 export * from './devices/presence.js';
 export * from './push/push-jobs.js';
+export * from './ice/ice-servers.js';

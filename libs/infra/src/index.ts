@@ -10,3 +10,4 @@ export * from './secrets.js';
 export * from './openapi.js';
 export * from './auth/auth-config.js';
 export * from './auth/jwt-verifier.js';
+export * from './turn/turn-credentials.js';

@@ -49,9 +49,15 @@ export class TestDevice {
     });
   }
 
-  static async connect(gatewayUrl: string, token: string | undefined, userId: string, deviceId = `dev-${randomUUID().slice(0, 8)}`): Promise<TestDevice> {
+  static async connect(
+    gatewayUrl: string,
+    token: string | undefined,
+    userId: string,
+    deviceId = `dev-${randomUUID().slice(0, 8)}`,
+    appState: 'foreground' | 'background' = 'foreground',
+  ): Promise<TestDevice> {
     const socket: TestSocket = io(`${gatewayUrl}${SIGNALING_NAMESPACE}`, {
-      auth: { token, deviceId },
+      auth: { token, deviceId, appState },
       transports: ['websocket'],
       reconnection: false,
       forceNew: true,

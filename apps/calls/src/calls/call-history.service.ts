@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { AppError, type CallDetailView, type CallView, ErrorCode } from '#contracts';
+import { AppError, type CallDetailView, type CallStateView, type CallView, ErrorCode } from '#contracts';
 import { CallTimelineEntry } from './call-timeline-entry.entity.js';
 import { toCallView, toTimelineView } from './call-view.mapper.js';
 import { Call } from './call.entity.js';
@@ -26,5 +26,12 @@ export class CallHistoryService {
     if (!call) throw new AppError(ErrorCode.CALL_NOT_FOUND, 'No such call.');
     const timeline = await this.dataSource.getRepository(CallTimelineEntry).find({ where: { callId: id }, order: { seq: 'ASC' } });
     return { ...toCallView(call), timeline: timeline.map(toTimelineView) };
+  }
+
+  /** Parties only; anyone else learns nothing, not even that the call exists. */
+  async stateFor(id: string, userId: string): Promise<CallStateView> {
+    const call = await this.dataSource.getRepository(Call).findOneBy({ id });
+    if (!call || (call.callerId !== userId && call.calleeId !== userId)) throw new AppError(ErrorCode.CALL_NOT_FOUND, 'No such call.');
+    return { callId: call.id, state: call.state, endReason: call.endReason, ringDeadline: call.ringDeadline.toISOString() };
   }
 }

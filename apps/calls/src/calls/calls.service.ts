@@ -21,6 +21,7 @@ import { type Command, decide, isUnanswered } from './call-state-machine.js';
 import { CallTimelineEntry } from './call-timeline-entry.entity.js';
 import { toCallView } from './call-view.mapper.js';
 import { Call } from './call.entity.js';
+import { PushDispatcher } from '../push/push-dispatcher.service.js';
 import { RingTimerService } from './ring-timer.service.js';
 import { appendTimeline } from './timeline.writer.js';
 
@@ -40,6 +41,7 @@ export class CallsService {
     @Inject(CALLS_CONFIG) private readonly config: CallsConfig,
     private readonly publisher: CallEventsPublisher,
     private readonly ringTimer: RingTimerService,
+    private readonly pushes: PushDispatcher,
   ) {}
 
   async create(request: CreateCallRequest): Promise<CreateCallResponse> {
@@ -170,6 +172,7 @@ export class CallsService {
     // Armed before the commit: if Redis refuses, the call rolls back rather than ringing forever.
     // A timer that fires for a call whose commit then failed finds nothing and does nothing.
     await this.ringTimer.arm(call.id, call.ringDeadline);
+    await this.pushes.ring(em, call);
     return { result: { call: toCallView(call), merged: false }, events: [{ type: 'created', call: toCallView(call) }] };
   }
 
@@ -210,6 +213,7 @@ export class CallsService {
     if (outcome.event === 'ringing') events.push({ type: 'ringing', call: view, deviceId: actor!.deviceId });
     if (outcome.event === 'accepted') events.push({ type: 'accepted', call: view });
     if (outcome.event === 'ended') events.push({ type: 'ended', call: view, byDeviceId: actor?.deviceId ?? null });
+    if (call.endReason === 'cancelled' || call.endReason === 'missed') await this.pushes.missed(em, call);
     return { result: view, events };
   }
 

@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, env } from '#infra';
+import { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, authConfigShape, env, requireAuthKey } from '#infra';
 import { Timeouts } from '#contracts';
 
-export const CallsConfigSchema = z.object({
+export const CallsConfigSchema = z
+  .object({
   NODE_ENV: env.nodeEnv(),
   PORT: env.port(3001),
   HOST: z.string().default('127.0.0.1'),
@@ -15,7 +16,10 @@ export const CallsConfigSchema = z.object({
   ADMIN_API_TOKEN: env.secret(),
   RING_TIMEOUT_MS: env.positiveMs(Timeouts.RING_TIMEOUT_MS),
   LOG_FORMAT: env.logFormat(),
-});
+  /** The iOS app calls /devices and /calls/:id/state with the identity provider's JWT. */
+  ...authConfigShape,
+})
+  .superRefine(requireAuthKey);
 export type CallsConfig = z.infer<typeof CallsConfigSchema>;
 
 /** Injection token for the validated config object. */

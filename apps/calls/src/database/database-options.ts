@@ -2,15 +2,17 @@ import type { DataSourceOptions } from 'typeorm';
 import { Call } from '../calls/call.entity.js';
 import { CallInvite } from '../calls/call-invite.entity.js';
 import { CallTimelineEntry } from '../calls/call-timeline-entry.entity.js';
+import { Device } from '../devices/device.entity.js';
 import { CreateCalls1764080000000 } from './migrations/1764080000000-create-calls.js';
+import { CreateDevices1764090000000 } from './migrations/1764090000000-create-devices.js';
 
 /** Schema changes go through migrations only; `synchronize` stays off everywhere, dev included. */
 export function databaseOptions(url: string): DataSourceOptions {
   return {
     type: 'postgres',
     url,
-    entities: [Call, CallTimelineEntry, CallInvite],
-    migrations: [CreateCalls1764080000000],
+    entities: [Call, CallTimelineEntry, CallInvite, Device],
+    migrations: [CreateCalls1764080000000, CreateDevices1764090000000],
     synchronize: false,
     migrationsRun: false,
     migrationsTransactionMode: 'each',

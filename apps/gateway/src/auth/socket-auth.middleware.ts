@@ -1,4 +1,4 @@
-import { AppError, DeviceId, ErrorCode, Rooms } from '#contracts';
+import { AppError, AppState, DeviceId, ErrorCode, Rooms } from '#contracts';
 import type { SignalingSocket } from '../signaling/signaling-socket.js';
 import type { JwtVerifier } from '#infra';
 
@@ -27,7 +27,10 @@ export function socketAuthMiddleware(verifier: JwtVerifier) {
       const device = DeviceId.safeParse((socket.handshake.auth as Record<string, unknown>).deviceId);
       if (!device.success)
         throw new AppError(ErrorCode.DEVICE_ID_INVALID, 'Connect with auth.deviceId: a stable id of this device (1-128 of A-Z a-z 0-9 . _ ~ -).');
-      socket.data = { userId: identity.userId, deviceId: device.data, displayName: identity.displayName, calls: {} };
+      const auth = socket.handshake.auth as Record<string, unknown>;
+      const appState = AppState.safeParse(auth.appState ?? 'background');
+      if (!appState.success) throw new AppError(ErrorCode.VALIDATION_FAILED, 'auth.appState must be "foreground" or "background".');
+      socket.data = { userId: identity.userId, deviceId: device.data, displayName: identity.displayName, calls: {}, appState: appState.data };
       await socket.join([Rooms.user(identity.userId), Rooms.device(identity.userId, device.data)]);
       next();
     } catch (error) {

@@ -3,12 +3,14 @@ import {
   ConnectedSocket,
   MessageBody,
   type OnGatewayConnection,
+  type OnGatewayDisconnect,
   type OnGatewayInit,
   SubscribeMessage,
   WebSocketGateway,
 } from '@nestjs/websockets';
 import {
   type Ack,
+  AppStatePayload,
   CallRefPayload,
   type ClientResult,
   IceCandidatePayload,
@@ -23,6 +25,7 @@ import { socketAuthMiddleware } from '../auth/socket-auth.middleware.js';
 import { JwtVerifier } from '#infra';
 import { CallEventsSubscriber } from './call-events.subscriber.js';
 import { guardPackets } from './packet-guard.js';
+import { PresenceService } from './presence.service.js';
 import { SignalingService } from './signaling.service.js';
 import type { SignalingNamespace, SignalingSocket } from './signaling-socket.js';
 import { WsErrorFilter } from './ws-error.filter.js';
@@ -30,20 +33,30 @@ import { WsErrorFilter } from './ws-error.filter.js';
 
 @UseFilters(WsErrorFilter)
 @WebSocketGateway({ namespace: SIGNALING_NAMESPACE })
-export class SignalingGateway implements OnGatewayInit<SignalingNamespace>, OnGatewayConnection<SignalingSocket> {
+export class SignalingGateway implements OnGatewayInit<SignalingNamespace>, OnGatewayConnection<SignalingSocket>, OnGatewayDisconnect<SignalingSocket> {
+  private ns!: SignalingNamespace;
+
   constructor(
     private readonly signaling: SignalingService,
     private readonly verifier: JwtVerifier,
     private readonly events: CallEventsSubscriber,
+    private readonly presence: PresenceService,
   ) {}
 
   async afterInit(ns: SignalingNamespace): Promise<void> {
+    this.ns = ns;
     ns.use(socketAuthMiddleware(this.verifier));
+    this.presence.start(ns);
     await this.events.start(ns);
   }
 
-  handleConnection(socket: SignalingSocket): void {
+  async handleConnection(socket: SignalingSocket): Promise<void> {
     guardPackets(socket);
+    await this.presence.announce(socket);
+  }
+
+  async handleDisconnect(socket: SignalingSocket): Promise<void> {
+    await this.presence.withdraw(this.ns, socket);
   }
 
   @SubscribeMessage('call:invite')
@@ -89,5 +102,12 @@ export class SignalingGateway implements OnGatewayInit<SignalingNamespace>, OnGa
   @SubscribeMessage('call:media-state')
   mediaState(@ConnectedSocket() s: SignalingSocket, @MessageBody(new ZodValidationPipe(MediaStatePayload)) p: MediaStatePayload) {
     return ok(this.signaling.mediaState(s, p));
+  }
+
+  @SubscribeMessage('session:app-state')
+  async appState(@ConnectedSocket() s: SignalingSocket, @MessageBody(new ZodValidationPipe(AppStatePayload)) p: AppStatePayload) {
+    s.data.appState = p.state;
+    await this.presence.announce(s);
+    return ok({ state: p.state });
   }
 }

@@ -1,14 +1,34 @@
 import { z } from 'zod';
 import { DEFAULT_REDIS_URL, env } from '#infra';
 
-export const NotifierConfigSchema = z.object({
-  NODE_ENV: env.nodeEnv(),
-  PORT: env.port(3002),
-  HOST: z.string().default('127.0.0.1'),
-  REDIS_URL: env.url(['redis', 'rediss'], DEFAULT_REDIS_URL),
-  REDIS_PREFIX: env.redisPrefix(),
-  LOG_FORMAT: env.logFormat(),
-});
+export const NotifierConfigSchema = z
+  .object({
+    NODE_ENV: env.nodeEnv(),
+    PORT: env.port(3002),
+    HOST: z.string().default('127.0.0.1'),
+    REDIS_URL: env.url(['redis', 'rediss'], DEFAULT_REDIS_URL),
+    REDIS_PREFIX: env.redisPrefix(),
+    LOG_FORMAT: env.logFormat(),
+    /** Apple Developer → Keys: the 10-character id of the APNs auth key (.p8). */
+    APNS_KEY_ID: z.string().regex(/^[A-Z0-9]{10}$/, 'must be the 10-character key id'),
+    /** Apple Developer team id (10 characters). */
+    APNS_TEAM_ID: z.string().regex(/^[A-Z0-9]{10}$/, 'must be the 10-character team id'),
+    /** Path of the .p8 auth key file (PEM, ES256). */
+    APNS_KEY_FILE: z.string().min(1),
+    /**
+     * Send every push here instead of Apple's hosts (the APNs sandbox in development and tests).
+     * Unset in production: devices then pick api.push.apple.com or api.sandbox.push.apple.com.
+     */
+    APNS_ENDPOINT: env.url(['https']).optional(),
+    /** PEM CA that signs APNS_ENDPOINT's certificate (the sandbox's self-signed one). */
+    APNS_CA_FILE: z.string().min(1).optional(),
+    /** apns2 ignores its own requestTimeout; this one is enforced on every request. */
+    APNS_REQUEST_TIMEOUT_MS: env.positiveMs(4000),
+  })
+  .superRefine((c, ctx) => {
+    if (c.APNS_CA_FILE && !c.APNS_ENDPOINT)
+      ctx.addIssue({ code: 'custom', path: ['APNS_CA_FILE'], message: 'only applies with APNS_ENDPOINT' });
+  });
 export type NotifierConfig = z.infer<typeof NotifierConfigSchema>;
 
 export const NOTIFIER_CONFIG = Symbol('NOTIFIER_CONFIG');

@@ -58,6 +58,8 @@ export const pushJobOptions = (jobId: string) => ({
   removeOnComplete: { age: 3600, count: 10_000 },
   removeOnFail: { age: 24 * 3600, count: 10_000 },
 });
+/** Pushes in flight per notifier process: they are I/O-bound, multiplexed over one HTTP/2 connection. */
+export const PUSH_CONCURRENCY = 50;
 /** Pushes are short; a crashed notifier's job is picked up again after this lock lapses. */
 export const PUSH_QUEUE_SETTINGS = { lockDuration: 10_000, stalledInterval: 5_000, maxStalledCount: 3 };
 

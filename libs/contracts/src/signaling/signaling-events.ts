@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import { CallId } from '../ids.js';
 import { CallRole, CallState } from '../calls/call-state.js';
+import { AppState } from '../devices/presence.js';
 import type { Ack } from './ack.js';
 import {
+  AppStatePayload,
   CallAcceptedEvent,
   CallEndedEvent,
   CallRefPayload,
@@ -33,6 +35,7 @@ export const InviteResult = z.object({
 });
 export const TransitionResult = z.object({ callId: CallId, state: CallState });
 export const RelayResult = z.object({ callId: CallId });
+export const AppStateResult = z.object({ state: AppState });
 
 /**
  * Client → server messages: the one definition the gateway validates against, the typed event maps
@@ -48,6 +51,7 @@ export const ClientEvents = {
   'call:sdp': { payload: SdpPayload, result: RelayResult, summary: 'SDP offer or answer for the peer.' },
   'call:ice-candidate': { payload: IceCandidatePayload, result: RelayResult, summary: 'Trickle ICE candidate (null: end of candidates).' },
   'call:media-state': { payload: MediaStatePayload, result: RelayResult, summary: 'Camera facing, video on/off, microphone muted.' },
+  'session:app-state': { payload: AppStatePayload, result: AppStateResult, summary: 'The app entered the foreground or background (a foreground app gets no VoIP push).' },
 } as const;
 
 /** Server → client messages. */
@@ -90,4 +94,6 @@ export interface SocketSession {
    * socket when it delivers `accepted`, so a relay needs no lookup and the receiving node no state.
    */
   calls: Record<string, string>;
+  /** Declared by the app (handshake `auth.appState`, then `session:app-state`); background if unsaid. */
+  appState: AppState;
 }

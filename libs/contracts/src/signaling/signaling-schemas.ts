@@ -3,6 +3,7 @@ import { CallId, DeviceId, DisplayName, IdempotencyKey, UserId } from '../ids.js
 import { MAX_CANDIDATE_BYTES, MAX_SDP_BYTES, TOO_LARGE_ISSUE } from '../limits.js';
 import { CallMedia, CallRole, EndReason } from '../calls/call-state.js';
 import { ErrorCode } from '../errors/error-code.js';
+import { AppState } from '../devices/presence.js';
 
 /** Byte length, not UTF-16 length: the limit protects the wire and Redis. */
 const maxBytes = (max: number) => (value: string) => Buffer.byteLength(value, 'utf8') <= max;
@@ -17,6 +18,9 @@ export const InvitePayload = z.strictObject({
 });
 
 export const CallRefPayload = z.strictObject({ callId: CallId });
+
+/** The app moved to the foreground or background; decides whether an incoming call also sends a VoIP push. */
+export const AppStatePayload = z.strictObject({ state: AppState });
 
 export const SessionDescription = z.strictObject({
   type: z.enum(['offer', 'answer']),
@@ -69,6 +73,7 @@ export const ProtocolErrorEvent = z.object({ event: z.string(), error: ErrorBody
 
 export type InvitePayload = z.infer<typeof InvitePayload>;
 export type CallRefPayload = z.infer<typeof CallRefPayload>;
+export type AppStatePayload = z.infer<typeof AppStatePayload>;
 export type SdpPayload = z.infer<typeof SdpPayload>;
 export type IceCandidatePayload = z.infer<typeof IceCandidatePayload>;
 export type MediaState = z.infer<typeof MediaState>;

@@ -1,0 +1,89 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+import { AppError, type DeviceView, ErrorCode, type PushReportJob, type RegisterDeviceRequest } from '#contracts';
+import { Device } from './device.entity.js';
+
+const toView = (d: Device): DeviceView => ({
+  userId: d.userId,
+  deviceId: d.deviceId,
+  platform: d.platform,
+  voipToken: d.voipToken,
+  apnsToken: d.apnsToken,
+  apnsEnvironment: d.apnsEnvironment,
+  bundleId: d.bundleId,
+  appVersion: d.appVersion,
+  createdAt: d.createdAt.toISOString(),
+  updatedAt: d.updatedAt.toISOString(),
+});
+
+type TokenColumn = 'voip_token' | 'apns_token';
+
+@Injectable()
+export class DevicesService {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /** Registers or refreshes a device. A token registered here is taken from any other device. */
+  async register(userId: string, deviceId: string, request: RegisterDeviceRequest): Promise<DeviceView> {
+    return this.dataSource.transaction(async (em) => {
+      const now = new Date();
+      const tokens: [TokenColumn, string | null][] = [
+        ['voip_token', request.voipToken],
+        ['apns_token', request.apnsToken],
+      ];
+      for (const [column, token] of tokens) if (token) await this.takeToken(em, column, token, userId, deviceId);
+      const existing = await em.findOneBy(Device, { userId, deviceId });
+      const device = em.create(Device, {
+        userId,
+        deviceId,
+        platform: request.platform,
+        voipToken: request.voipToken,
+        voipTokenRegisteredAt: existing?.voipToken === request.voipToken ? existing.voipTokenRegisteredAt : now,
+        apnsToken: request.apnsToken,
+        apnsTokenRegisteredAt: request.apnsToken === null ? null : existing?.apnsToken === request.apnsToken ? existing.apnsTokenRegisteredAt : now,
+        apnsEnvironment: request.apnsEnvironment,
+        bundleId: request.bundleId,
+        appVersion: request.appVersion,
+        createdAt: existing?.createdAt ?? now,
+        updatedAt: now,
+      });
+      await em.save(Device, device);
+      return toView(device);
+    });
+  }
+
+  async remove(userId: string, deviceId: string): Promise<void> {
+    const { affected } = await this.dataSource.getRepository(Device).delete({ userId, deviceId });
+    if (!affected) throw new AppError(ErrorCode.NOT_FOUND, 'No such device.');
+  }
+
+  async list(userId: string): Promise<DeviceView[]> {
+    const devices = await this.dataSource.getRepository(Device).find({ where: { userId }, order: { createdAt: 'ASC' } });
+    return devices.map(toView);
+  }
+
+  /**
+   * APNs said a token is dead. Apple's 410 carries the instant it stopped being valid; a token the
+   * app registered again after that instant is alive and stays.
+   */
+  async invalidateToken(report: PushReportJob): Promise<boolean> {
+    const column: TokenColumn = report.kind === 'voip' ? 'voip_token' : 'apns_token';
+    const since = new Date(report.invalidSince ?? Date.parse(report.at));
+    const [, affected]: [unknown, number] = await this.dataSource.query(
+      `UPDATE devices SET ${column} = NULL, updated_at = now()
+        WHERE ${column} = $1 AND ${column}_registered_at <= $2`,
+      [report.token, since],
+    );
+    return affected > 0;
+  }
+
+  private async takeToken(em: EntityManager, column: TokenColumn, token: string, userId: string, deviceId: string): Promise<void> {
+    // Serialise registrations of one token, so two devices claiming it at once cannot both keep it.
+    await em.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`token:${token}`]);
+    await em.query(
+      `UPDATE devices SET ${column} = NULL, updated_at = now()
+        WHERE ${column} = $1 AND NOT (user_id = $2 AND device_id = $3)`,
+      [token, userId, deviceId],
+    );
+  }
+}

@@ -1,0 +1,92 @@
+import { InjectQueue } from '@nestjs/bull';
+import { Inject, Injectable } from '@nestjs/common';
+import type { Queue } from 'bull';
+import type { Redis } from 'ioredis';
+import type { EntityManager } from 'typeorm';
+import {
+  AppState,
+  PUSH_QUEUE,
+  type PushJob,
+  TimelineType,
+  needsMissedCallAlert,
+  needsVoipPush,
+  presenceKey,
+  pushJobId,
+  pushJobOptions,
+} from '#contracts';
+import { Call } from '../calls/call.entity.js';
+import { REDIS } from '../calls/redis.provider.js';
+import { appendTimeline } from '../calls/timeline.writer.js';
+import { CALLS_CONFIG, type CallsConfig } from '../config/calls.config.js';
+import { Device } from '../devices/device.entity.js';
+
+const MISSED_CALL_ALERT_TTL_MS = 24 * 3600 * 1000;
+
+/**
+ * Decides which of the callee's devices get which push, and queues them inside the transition's
+ * transaction: if Redis refuses, the transition rolls back rather than ringing nobody.
+ */
+@Injectable()
+export class PushDispatcher {
+  constructor(
+    @InjectQueue(PUSH_QUEUE) private readonly queue: Queue<PushJob>,
+    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(CALLS_CONFIG) private readonly config: CallsConfig,
+  ) {}
+
+  /** A new call: wake every registered device of the callee that is not already showing the app. */
+  async ring(em: EntityManager, call: Call): Promise<void> {
+    const devices = await em.getRepository(Device).createQueryBuilder('d').where('d.user_id = :u AND d.voip_token IS NOT NULL', { u: call.calleeId }).getMany();
+    const presence = await this.presence(call.calleeId, devices);
+    for (const [i, device] of devices.entries()) {
+      const at = new Date();
+      if (!needsVoipPush(presence[i]!)) {
+        await appendTimeline(em, call.id, { type: TimelineType.PUSH_SKIPPED, at, actorUserId: device.userId, actorDeviceId: device.deviceId, data: { kind: 'voip', reason: 'app-in-foreground' } });
+        continue;
+      }
+      await this.enqueue({
+        kind: 'voip',
+        ...this.target(call, device, device.voipToken!, `${device.bundleId}.voip`, call.ringDeadline),
+        payload: { callId: call.id, callerId: call.callerId, callerName: call.callerName, media: call.media, ringDeadline: call.ringDeadline.toISOString() },
+      });
+      await appendTimeline(em, call.id, { type: TimelineType.PUSH_QUEUED, at, actorUserId: device.userId, actorDeviceId: device.deviceId, data: { kind: 'voip' } });
+    }
+  }
+
+  /**
+   * An unanswered call is over (cancelled or missed). Its end is never a VoIP push: iOS 13+ kills an
+   * app that gets one without reporting a new call. Connected devices heard `call:ended`; the others
+   * get a plain alert, collapsed per call so a retry cannot show it twice.
+   */
+  async missed(em: EntityManager, call: Call): Promise<void> {
+    const devices = await em.getRepository(Device).createQueryBuilder('d').where('d.user_id = :u AND d.apns_token IS NOT NULL', { u: call.calleeId }).getMany();
+    const presence = await this.presence(call.calleeId, devices);
+    const from = call.callerName ?? call.callerId;
+    for (const [i, device] of devices.entries()) {
+      if (!needsMissedCallAlert(presence[i]!)) continue;
+      await this.enqueue({
+        kind: 'missed-call',
+        ...this.target(call, device, device.apnsToken!, device.bundleId, new Date(Date.now() + MISSED_CALL_ALERT_TTL_MS)),
+        alert: { title: 'Missed call', body: `Missed call from ${from}` },
+      });
+      await appendTimeline(em, call.id, { type: TimelineType.PUSH_QUEUED, at: new Date(), actorUserId: device.userId, actorDeviceId: device.deviceId, data: { kind: 'missed-call' } });
+    }
+  }
+
+  private target(call: Call, device: Device, token: string, topic: string, expiresAt: Date) {
+    return { callId: call.id, userId: device.userId, deviceId: device.deviceId, token, environment: device.apnsEnvironment, topic, expiresAt: expiresAt.toISOString() };
+  }
+
+  private async enqueue(job: PushJob): Promise<void> {
+    await this.queue.add(job, pushJobOptions(pushJobId(job.kind, job.callId, job.deviceId)));
+  }
+
+  private async presence(userId: string, devices: Device[]): Promise<(AppState | null)[]> {
+    if (devices.length === 0) return [];
+    const values = await this.redis.mget(devices.map((d) => presenceKey(this.config.REDIS_PREFIX, userId, d.deviceId)));
+    return values.map((v) => {
+      const parsed = AppState.safeParse(v);
+      return parsed.success ? parsed.data : null;
+    });
+  }
+}
