@@ -62,6 +62,7 @@ describe('what each APNs answer does', () => {
     ['500 InternalServerError', { status: 500, reason: 'InternalServerError' }],
     ['503 ServiceUnavailable', { status: 503, reason: 'ServiceUnavailable' }],
     ['a hung request (our timeout)', { hang: true }],
+    ['an HTTP/2 GOAWAY', { goaway: true }],
   ] as const)('%s is retried with backoff and delivered when APNs recovers', async (_, answer) => {
     const { token, callId } = await callScripted({ ...answer, times: 2 });
     const delivered = await platform.apns!.waitFor((r) => r.token === token && r.status === 200, 8000);
@@ -111,5 +112,18 @@ describe('what each APNs answer does', () => {
     const tokens = new Set(platform.apns!.requests.filter((r) => r.status === 200).map((r) => r.headers.authorization));
     // One per client (sandbox/production environment) plus the one re-signed after ExpiredProviderToken.
     expect(tokens.size).toBeLessThanOrEqual(3);
+  });
+});
+
+describe('a call that stops ringing', () => {
+  it('takes back VoIP pushes still backing off, so no phone rings for a call that is over', async () => {
+    const { token, callId, caller } = await callScripted({ status: 503, reason: 'ServiceUnavailable' });
+    await platform.apns!.waitFor((r) => r.token === token);
+    await caller.must('call:cancel', { callId });
+    const detail = await platform.timeline(callId, (t) => t.includes('push-withdrawn'));
+    expect(detail.timeline.find((t) => t.type === 'push-withdrawn')).toMatchObject({ actorDeviceId: 'phone' });
+    const sent = platform.apns!.requestsFor(token).length;
+    await new Promise((r) => setTimeout(r, 4500));
+    expect(platform.apns!.requestsFor(token)).toHaveLength(sent);
   });
 });

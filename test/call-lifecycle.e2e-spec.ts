@@ -44,18 +44,18 @@ describe('a one-on-one call through the real apps', () => {
     await caller.next('call:ringing', (p) => p.callId === callId);
 
     expect(await phone.must('call:accept', { callId })).toEqual({ callId, state: 'active' });
-    expect(await caller.next('call:accepted', (p) => p.callId === callId)).toEqual({ callId, answeredDeviceId: 'bob-phone', role: 'caller' });
+    expect(await caller.next('call:accepted', (p) => p.callId === callId)).toMatchObject({ callId, answeredDeviceId: 'bob-phone', role: 'caller', polite: false });
     expect(await phone.next('call:accepted', (p) => p.callId === callId)).toMatchObject({ role: 'callee' });
     await ipad.next('call:answered-elsewhere', (p) => p.callId === callId);
 
     await caller.must('call:sdp', { callId, description: offer });
-    expect(await phone.next('call:sdp', (p) => p.callId === callId)).toEqual({ callId, description: offer });
+    expect(await phone.next('call:sdp', (p) => p.callId === callId)).toEqual({ callId, description: offer, iceRestart: false, seq: 1 });
     await phone.must('call:sdp', { callId, description: answer });
-    expect(await caller.next('call:sdp', (p) => p.callId === callId)).toEqual({ callId, description: answer });
+    expect(await caller.next('call:sdp', (p) => p.callId === callId)).toEqual({ callId, description: answer, iceRestart: false, seq: 1 });
     // Swift's UUID().uuidString is uppercase; the gateway treats ids case-insensitively.
     await caller.must('call:ice-candidate', { callId: callId.toUpperCase(), candidate });
     await caller.must('call:ice-candidate', { callId, candidate: null });
-    expect(await phone.next('call:ice-candidate', (p) => p.callId === callId && p.candidate === null)).toEqual({ callId, candidate: null });
+    expect(await phone.next('call:ice-candidate', (p) => p.callId === callId && p.candidate === null)).toEqual({ callId, candidate: null, seq: 3 });
     expect(phone.eventsFor(callId).filter((e) => e === 'call:ice-candidate')).toHaveLength(2);
     await phone.must('call:media-state', { callId, state: { camera: 'back', videoEnabled: true, audioMuted: false } });
     expect(await caller.next('call:media-state', (p) => p.callId === callId)).toMatchObject({ state: { camera: 'back' } });

@@ -118,6 +118,7 @@ async function main(): Promise<void> {
     ...shared,
     PORT: String(config.GATEWAY_PORT),
     CALLS_URL: callsUrl,
+    RESUME_TOKEN_SECRET: process.env.RESUME_TOKEN_SECRET ?? secret(),
     DEV_TOKENS: process.env.DEV_TOKENS ?? (shared.NODE_ENV === 'production' ? 'false' : 'true'),
   };
   const children = [

@@ -3,10 +3,12 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { CALL_MILESTONES_QUEUE, PUSH_QUEUE, PUSH_REPORTS_QUEUE, RING_TIMEOUT_QUEUE } from '#contracts';
+import { CALL_MILESTONES_QUEUE, GRACE_QUEUE, PUSH_QUEUE, PUSH_REPORTS_QUEUE, RING_TIMEOUT_QUEUE } from '#contracts';
 import { HttpErrorFilter, JwtVerifier, RedisHealthIndicator } from '#infra';
 import { UserAuthGuard } from './auth/user-auth.guard.js';
 import { CallStateController } from './calls/call-state.controller.js';
+import { ConnectionGraceService } from './calls/connection-grace.service.js';
+import { GraceProcessor } from './calls/grace.processor.js';
 import { DevicesController } from './devices/devices.controller.js';
 import { DevicesService } from './devices/devices.service.js';
 import { PushDispatcher } from './push/push-dispatcher.service.js';
@@ -35,7 +37,7 @@ export class CallsModule {
       imports: [
         TypeOrmModule.forRoot(databaseOptions(config.DATABASE_URL)),
         BullModule.forRoot({ redis: config.REDIS_URL, prefix: `${config.REDIS_PREFIX}bull` }),
-        BullModule.registerQueue({ name: RING_TIMEOUT_QUEUE }, { name: CALL_MILESTONES_QUEUE }, { name: PUSH_QUEUE }, { name: PUSH_REPORTS_QUEUE }),
+        BullModule.registerQueue({ name: RING_TIMEOUT_QUEUE }, { name: CALL_MILESTONES_QUEUE }, { name: PUSH_QUEUE }, { name: PUSH_REPORTS_QUEUE }, { name: GRACE_QUEUE }),
         TerminusModule,
       ],
       controllers: [InternalCallsController, CallsController, CallStateController, DevicesController, HealthController],
@@ -50,6 +52,8 @@ export class CallsModule {
         RingTimerService,
         RingTimeoutProcessor,
         CallMilestonesProcessor,
+        ConnectionGraceService,
+        GraceProcessor,
         InternalTokenGuard,
         AdminTokenGuard,
         UserAuthGuard,

@@ -3,19 +3,24 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { CALL_MILESTONES_QUEUE } from '#contracts';
-import { HttpErrorFilter, RedisHealthIndicator } from '#infra';
-import { JwtVerifier } from '#infra';
+import { HttpErrorFilter, JwtVerifier, RedisHealthIndicator } from '#infra';
+import { CallOutbox } from './call-session/call-outbox.service.js';
+import { CallSessions } from './call-session/call-sessions.service.js';
+import { IceServersController } from './call-session/ice-servers.controller.js';
+import { IceServersService } from './call-session/ice-servers.service.js';
+import { ResumeTokens } from './call-session/resume-tokens.service.js';
 import { GATEWAY_CONFIG, type GatewayConfig } from './config/gateway.config.js';
 import { DevTokensController } from './dev/dev-tokens.controller.js';
 import { CallsHealthIndicator } from './health/calls-health.indicator.js';
 import { gatewayRedisProvider } from './health/gateway-redis.provider.js';
 import { HealthController } from './health/health.controller.js';
+import { CallEventDelivery } from './signaling/call-event-delivery.js';
 import { CallEventsSubscriber } from './signaling/call-events.subscriber.js';
 import { CallsClient } from './signaling/calls.client.js';
 import { MilestoneReporter } from './signaling/milestone-reporter.service.js';
+import { PresenceService } from './signaling/presence.service.js';
 import { SignalingGateway } from './signaling/signaling.gateway.js';
 import { SignalingService } from './signaling/signaling.service.js';
-import { PresenceService } from './signaling/presence.service.js';
 
 @Module({})
 export class GatewayModule {
@@ -27,19 +32,24 @@ export class GatewayModule {
         BullModule.registerQueue({ name: CALL_MILESTONES_QUEUE }),
         TerminusModule,
       ],
-      controllers: [HealthController, ...(config.DEV_TOKENS ? [DevTokensController] : [])],
+      controllers: [HealthController, IceServersController, ...(config.DEV_TOKENS ? [DevTokensController] : [])],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: APP_FILTER, useClass: HttpErrorFilter },
+        { provide: JwtVerifier, inject: [GATEWAY_CONFIG], useFactory: (c: GatewayConfig) => new JwtVerifier(c) },
         gatewayRedisProvider,
         RedisHealthIndicator,
         CallsHealthIndicator,
-        { provide: JwtVerifier, inject: [GATEWAY_CONFIG], useFactory: (c: GatewayConfig) => new JwtVerifier(c) },
         CallsClient,
         MilestoneReporter,
+        CallEventDelivery,
         CallEventsSubscriber,
-        SignalingService,
         PresenceService,
+        CallOutbox,
+        CallSessions,
+        IceServersService,
+        ResumeTokens,
+        SignalingService,
         SignalingGateway,
       ],
     };

@@ -23,6 +23,7 @@ export interface PlatformOptions {
 export class Platform {
   readonly jwtSecret = randomBytes(32).toString('hex');
   readonly adminToken = randomBytes(16).toString('hex');
+  readonly resumeSecret = randomBytes(32).toString('hex');
   gateways: AppProcess[] = [];
   calls!: AppProcess;
   notifier: AppProcess | null = null;
@@ -39,11 +40,12 @@ export class Platform {
   private constructor(
     readonly databaseUrl: string,
     readonly redisPrefix: string,
+    private readonly options: PlatformOptions,
   ) {}
 
   static async start(options: PlatformOptions = {}): Promise<Platform> {
     const database = await createTestDatabase();
-    const platform = new Platform(database.url, testRedisPrefix());
+    const platform = new Platform(database.url, testRedisPrefix(), options);
     platform.dropDatabase = database.drop;
     await runMigrations(database.url);
     platform.db = new pg.Pool({ connectionString: database.url, max: 2 });
@@ -71,7 +73,7 @@ export class Platform {
   }
 
   gatewayEnv(shared: Record<string, string>): Record<string, string> {
-    return { ...shared, CALLS_URL: this.calls.url, AUTH_JWT_SECRET: this.jwtSecret };
+    return { ...shared, CALLS_URL: this.calls.url, AUTH_JWT_SECRET: this.jwtSecret, RESUME_TOKEN_SECRET: this.resumeSecret, STUN_URLS: 'stun:127.0.0.1:3478' };
   }
 
   sharedEnv(options: PlatformOptions = {}): Record<string, string> {
@@ -81,6 +83,20 @@ export class Platform {
       INTERNAL_API_TOKEN: 'internal-test-token-0123456789',
       ...options.env,
     };
+  }
+
+  /** One more gateway node, e.g. to kill or drain without disturbing the others. */
+  async addGateway(): Promise<AppProcess> {
+    const gateway = await AppProcess.start('gateway', this.gatewayEnv(this.sharedEnv(this.options)));
+    this.gateways.push(gateway);
+    return gateway;
+  }
+
+  /** The same device coming back on a new socket (any node), remembering what it had seen. */
+  async reconnect(device: TestDevice, gateway: AppProcess = this.gateway): Promise<TestDevice> {
+    const again = await this.device(device.userId, { deviceId: device.deviceId, gateway });
+    for (const [callId, seq] of device.lastSeq) again.lastSeq.set(callId, seq);
+    return again;
   }
 
   token(userId: string, name?: string): Promise<string> {
@@ -154,7 +170,7 @@ export class Platform {
 
   async stop(): Promise<void> {
     this.devices.forEach((d) => d.close());
-    await Promise.all([...this.gateways, this.calls, this.notifier].filter((a): a is AppProcess => a !== null).map((a) => a?.stop()));
+    await Promise.all([...this.gateways, this.calls, this.notifier].filter((a): a is AppProcess => a !== null).map((a) => a.stop()));
     await this.db?.end();
     await this.dropDatabase?.();
     await deleteRedisKeys(this.redisPrefix);

@@ -32,6 +32,10 @@ export async function mintToken(secret: string, userId: string, options: { name?
  */
 export class TestDevice {
   readonly received: { event: ServerEventName; payload: unknown }[] = [];
+  /** Highest seq delivered per call, as the SDK keeps it: seen ones are dropped, early ones held. */
+  readonly lastSeq = new Map<string, number>();
+  readonly duplicates: { event: ServerEventName; payload: unknown }[] = [];
+  private readonly held = new Map<string, Map<number, { event: ServerEventName; payload: unknown }>>();
   private waiters: { event: ServerEventName; match: (p: unknown) => boolean; resolve: (p: unknown) => void }[] = [];
 
   private constructor(
@@ -39,13 +43,33 @@ export class TestDevice {
     readonly deviceId: string,
     readonly socket: TestSocket,
   ) {
+    this.listen(socket);
+  }
+
+  private listen(socket: TestSocket): void {
     socket.onAny((event: ServerEventName, payload: unknown) => {
-      this.received.push({ event, payload });
-      this.waiters = this.waiters.filter((w) => {
-        if (w.event !== event || !w.match(payload)) return true;
-        w.resolve(payload);
-        return false;
-      });
+      const { callId, seq } = (payload ?? {}) as { callId?: string; seq?: number };
+      if (!callId || typeof seq !== 'number') return this.accept(event, payload);
+      const last = this.lastSeq.get(callId) ?? 0;
+      const held = this.held.get(callId) ?? new Map<number, { event: ServerEventName; payload: unknown }>();
+      this.held.set(callId, held);
+      if (seq <= last || held.has(seq)) return void this.duplicates.push({ event, payload });
+      held.set(seq, { event, payload });
+      for (let next = last + 1; held.has(next); next += 1) {
+        const message = held.get(next)!;
+        held.delete(next);
+        this.lastSeq.set(callId, next);
+        this.accept(message.event, message.payload);
+      }
+    });
+  }
+
+  private accept(event: ServerEventName, payload: unknown): void {
+    this.received.push({ event, payload });
+    this.waiters = this.waiters.filter((w) => {
+      if (w.event !== event || !w.match(payload)) return true;
+      w.resolve(payload);
+      return false;
     });
   }
 

@@ -16,7 +16,9 @@ export type Command =
   | { kind: 'cancel'; actor: Actor }
   | { kind: 'hangup'; actor: Actor }
   | { kind: 'timeout' }
-  | { kind: 'fail' };
+  | { kind: 'fail' }
+  | { kind: 'connection-lost' }
+  | { kind: 'ice-failed' };
 
 /** What a legal command does. `to` equal to the current state means "recorded, nothing changes". */
 export interface Outcome {
@@ -117,6 +119,13 @@ export function decide(call: CallFacts, command: Command): Outcome {
     case 'fail':
       requireOpen(call);
       return end('failed', TimelineType.FAILED, call);
+    case 'connection-lost':
+      requireOpen(call);
+      return end('connection-lost', TimelineType.CONNECTION_LOST, call);
+    case 'ice-failed':
+      requireOpen(call);
+      if (call.state !== 'active') throw new AppError(ErrorCode.CALL_NOT_ACTIVE, 'Media can only fail on an answered call.');
+      return end('ice-failed', TimelineType.ICE_FAILED, call);
   }
 }
 

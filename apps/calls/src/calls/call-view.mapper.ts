@@ -21,6 +21,8 @@ export function toCallView(call: Call): CallView {
     endedAt: iso(call.endedAt),
     ringDeadline: call.ringDeadline.toISOString(),
     durationMs: call.durationMs,
+    callerDisconnectedAt: iso(call.callerDisconnectedAt),
+    calleeDisconnectedAt: iso(call.calleeDisconnectedAt),
   };
 }
 

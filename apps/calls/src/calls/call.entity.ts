@@ -1,5 +1,5 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
-import type { CallMedia, CallState, EndReason } from '#contracts';
+import type { CallMedia, CallState, EndReason, IceConnectionState } from '#contracts';
 
 @Entity({ name: 'calls' })
 export class Call {
@@ -52,4 +52,21 @@ export class Call {
   /** Last timeline sequence number; bumped under the row lock so seqs are gapless per call. */
   @Column({ name: 'last_seq', type: 'integer', default: 0 })
   lastSeq!: number;
+
+  /** Set while the caller's socket is down; its reconnection grace is keyed by this instant. */
+  @Column({ name: 'caller_disconnected_at', type: 'timestamptz', nullable: true })
+  callerDisconnectedAt!: Date | null;
+
+  @Column({ name: 'callee_disconnected_at', type: 'timestamptz', nullable: true })
+  calleeDisconnectedAt!: Date | null;
+
+  @Column({ name: 'caller_ice_state', type: 'varchar', length: 16, nullable: true })
+  callerIceState!: IceConnectionState | null;
+
+  @Column({ name: 'callee_ice_state', type: 'varchar', length: 16, nullable: true })
+  calleeIceState!: IceConnectionState | null;
+
+  /** Set while media is down on either side; its media grace is keyed by this instant. */
+  @Column({ name: 'media_down_since', type: 'timestamptz', nullable: true })
+  mediaDownSince!: Date | null;
 }

@@ -74,6 +74,16 @@ export class CallsService {
     });
   }
 
+  /** Ends an open call for a server-side reason, if `stillTrue` holds under the row lock. */
+  async endIf(callId: string, kind: 'connection-lost' | 'ice-failed', stillTrue: (call: Call) => boolean): Promise<void> {
+    await this.commit(async (em) => {
+      const call = await em.findOne(Call, { where: { id: callId }, lock: { mode: 'pessimistic_write' } });
+      if (!call || call.state === 'ended' || !stillTrue(call)) return { result: undefined, events: [] };
+      const { events } = await this.apply(em, call, { kind });
+      return { result: undefined, events };
+    });
+  }
+
   async recordMilestone(job: CallMilestoneJob, sourceId: string): Promise<boolean> {
     return this.dataSource.transaction(async (em) => {
       const known = await em.existsBy(CallTimelineEntry, { sourceId });
@@ -196,6 +206,7 @@ export class CallsService {
     const actor = 'actor' in command ? command.actor : null;
     if (actor && actor.userId !== call.callerId && actor.userId !== call.calleeId)
       throw new AppError(ErrorCode.CALL_NOT_FOUND, 'No such call.'); // strangers learn nothing
+    const wasRinging = isUnanswered(call.state);
     const outcome = decide(call, command);
     const now = new Date();
     if (outcome.to === 'ringing' && !call.ringingAt) call.ringingAt = now;
@@ -213,6 +224,7 @@ export class CallsService {
     if (outcome.event === 'ringing') events.push({ type: 'ringing', call: view, deviceId: actor!.deviceId });
     if (outcome.event === 'accepted') events.push({ type: 'accepted', call: view });
     if (outcome.event === 'ended') events.push({ type: 'ended', call: view, byDeviceId: actor?.deviceId ?? null });
+    if (wasRinging && !isUnanswered(call.state)) await this.pushes.withdraw(em, call);
     if (call.endReason === 'cancelled' || call.endReason === 'missed') await this.pushes.missed(em, call);
     return { result: view, events };
   }

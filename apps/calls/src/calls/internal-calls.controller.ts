@@ -3,6 +3,7 @@ import { ApiBody, ApiExcludeController } from '@nestjs/swagger';
 import {
   CallAction,
   CallActionRequest,
+  IceStateRequest,
   CallIdParam,
   type CallView,
   CreateCallRequest,
@@ -10,6 +11,7 @@ import {
 } from '#contracts';
 import { ZodValidationPipe, openApiSchema } from '#infra';
 import { CallsService } from './calls.service.js';
+import { ConnectionGraceService } from './connection-grace.service.js';
 import { InternalTokenGuard } from './internal-token.guard.js';
 
 const ActionParams = CallIdParam.extend({ action: CallAction });
@@ -19,13 +21,43 @@ const ActionParams = CallIdParam.extend({ action: CallAction });
 @UseGuards(InternalTokenGuard)
 @Controller('internal/calls')
 export class InternalCallsController {
-  constructor(private readonly calls: CallsService) {}
+  constructor(
+    private readonly calls: CallsService,
+    private readonly graces: ConnectionGraceService,
+  ) {}
 
   @Post()
   @HttpCode(200)
   @ApiBody({ schema: openApiSchema(CreateCallRequest) })
   create(@Body(new ZodValidationPipe(CreateCallRequest)) body: CreateCallRequest): Promise<CreateCallResponse> {
     return this.calls.create(body);
+  }
+
+  @Post(':id/ice-state')
+  @HttpCode(200)
+  iceState(
+    @Param(new ZodValidationPipe(CallIdParam)) params: { id: string },
+    @Body(new ZodValidationPipe(IceStateRequest)) body: IceStateRequest,
+  ): Promise<CallView> {
+    return this.graces.iceState(params.id, body.actor, body.state);
+  }
+
+  @Post(':id/disconnected')
+  @HttpCode(200)
+  disconnected(
+    @Param(new ZodValidationPipe(CallIdParam)) params: { id: string },
+    @Body(new ZodValidationPipe(CallActionRequest)) body: CallActionRequest,
+  ): Promise<CallView> {
+    return this.graces.disconnected(params.id, body.actor);
+  }
+
+  @Post(':id/resume')
+  @HttpCode(200)
+  resume(
+    @Param(new ZodValidationPipe(CallIdParam)) params: { id: string },
+    @Body(new ZodValidationPipe(CallActionRequest)) body: CallActionRequest,
+  ): Promise<CallView> {
+    return this.graces.resumed(params.id, body.actor);
   }
 
   @Post(':id/:action')

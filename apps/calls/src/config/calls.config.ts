@@ -15,6 +15,8 @@ export const CallsConfigSchema = z
   /** Bearer token for the admin REST API (/calls). */
   ADMIN_API_TOKEN: env.secret(),
   RING_TIMEOUT_MS: env.positiveMs(Timeouts.RING_TIMEOUT_MS),
+  RECONNECT_GRACE_MS: env.positiveMs(Timeouts.RECONNECT_GRACE_MS),
+  MEDIA_GRACE_MS: env.positiveMs(Timeouts.MEDIA_GRACE_MS),
   LOG_FORMAT: env.logFormat(),
   /** The iOS app calls /devices and /calls/:id/state with the identity provider's JWT. */
   ...authConfigShape,

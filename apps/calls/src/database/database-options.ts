@@ -5,6 +5,7 @@ import { CallTimelineEntry } from '../calls/call-timeline-entry.entity.js';
 import { Device } from '../devices/device.entity.js';
 import { CreateCalls1764080000000 } from './migrations/1764080000000-create-calls.js';
 import { CreateDevices1764090000000 } from './migrations/1764090000000-create-devices.js';
+import { AddConnectionState1764100000000 } from './migrations/1764100000000-add-connection-state.js';
 
 /** Schema changes go through migrations only; `synchronize` stays off everywhere, dev included. */
 export function databaseOptions(url: string): DataSourceOptions {
@@ -12,7 +13,7 @@ export function databaseOptions(url: string): DataSourceOptions {
     type: 'postgres',
     url,
     entities: [Call, CallTimelineEntry, CallInvite, Device],
-    migrations: [CreateCalls1764080000000, CreateDevices1764090000000],
+    migrations: [CreateCalls1764080000000, CreateDevices1764090000000, AddConnectionState1764100000000],
     synchronize: false,
     migrationsRun: false,
     migrationsTransactionMode: 'each',

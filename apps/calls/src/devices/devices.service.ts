@@ -38,9 +38,11 @@ export class DevicesService {
         deviceId,
         platform: request.platform,
         voipToken: request.voipToken,
-        voipTokenRegisteredAt: existing?.voipToken === request.voipToken ? existing.voipTokenRegisteredAt : now,
+        // Every registration counts: an app that registers a token after Apple's 410 timestamp has
+        // reason to believe it is valid again, and Apple says to compare against the latest one.
+        voipTokenRegisteredAt: now,
         apnsToken: request.apnsToken,
-        apnsTokenRegisteredAt: request.apnsToken === null ? null : existing?.apnsToken === request.apnsToken ? existing.apnsTokenRegisteredAt : now,
+        apnsTokenRegisteredAt: request.apnsToken === null ? null : now,
         apnsEnvironment: request.apnsEnvironment,
         bundleId: request.bundleId,
         appVersion: request.appVersion,

@@ -73,6 +73,21 @@ export class PushDispatcher {
     }
   }
 
+  /**
+   * The call stopped ringing (answered, declined, cancelled, missed): VoIP pushes still waiting or
+   * backing off would ring a call that is over, so they are taken back. One already in flight
+   * cannot be; the woken app then finds the call over through GET /calls/:id/state.
+   */
+  async withdraw(em: EntityManager, call: Call): Promise<void> {
+    const devices = await em.getRepository(Device).find({ where: { userId: call.calleeId }, select: { userId: true, deviceId: true } });
+    for (const device of devices) {
+      const job = await this.queue.getJob(pushJobId('voip', call.id, device.deviceId));
+      if (!job || !['waiting', 'delayed'].includes(await job.getState())) continue;
+      const removed = await job.remove().then(() => true, () => false);
+      if (removed) await appendTimeline(em, call.id, { type: TimelineType.PUSH_WITHDRAWN, at: new Date(), actorUserId: device.userId, actorDeviceId: device.deviceId, data: { kind: 'voip' } });
+    }
+  }
+
   private target(call: Call, device: Device, token: string, topic: string, expiresAt: Date) {
     return { callId: call.id, userId: device.userId, deviceId: device.deviceId, token, environment: device.apnsEnvironment, topic, expiresAt: expiresAt.toISOString() };
   }

@@ -1,6 +1,13 @@
 import { z } from 'zod';
-import { Timeouts } from '#contracts';
+import { DEFAULT_TURN_TTL_SECONDS, Timeouts } from '#contracts';
 import { DEFAULT_REDIS_URL, authConfigShape, env, requireAuthKey } from '#infra';
+
+const urlList = (schemes: string) =>
+  z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((u) => u.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(new RegExp(`^(${schemes}):\\S+$`), `must be comma-separated ${schemes}: URLs`)));
 
 export const GatewayConfigSchema = z
   .object({
@@ -17,12 +24,23 @@ export const GatewayConfigSchema = z
     /** Development only: POST /dev/tokens mints HS256 tokens for demo users. */
     DEV_TOKENS: env.flag(false),
     CORS_ORIGINS: z.string().default(''),
+    /** Signs resume tokens; shared by every gateway node so a call resumes on any of them. */
+    RESUME_TOKEN_SECRET: env.secret(32),
+    RESUME_TOKEN_TTL_MS: env.positiveMs(Timeouts.RESUME_TOKEN_TTL_MS),
+    /** Comma-separated stun: URLs given to clients. */
+    STUN_URLS: urlList('stun'),
+    /** Comma-separated turn:/turns: URLs; needs TURN_SECRET (coturn's static-auth-secret). */
+    TURN_URLS: urlList('turn|turns'),
+    TURN_SECRET: env.secret(16).optional(),
+    TURN_TTL_SECONDS: z.coerce.number().int().positive().default(DEFAULT_TURN_TTL_SECONDS),
     LOG_FORMAT: env.logFormat(),
   })
   .superRefine((c, ctx) => {
     requireAuthKey(c, ctx);
     if (c.DEV_TOKENS && c.NODE_ENV === 'production')
       ctx.addIssue({ code: 'custom', path: ['DEV_TOKENS'], message: 'must be off when NODE_ENV=production' });
+    if (c.TURN_URLS.length > 0 && !c.TURN_SECRET)
+      ctx.addIssue({ code: 'custom', path: ['TURN_SECRET'], message: 'required when TURN_URLS is set' });
     if (c.DEV_TOKENS && !c.AUTH_JWT_SECRET)
       ctx.addIssue({ code: 'custom', path: ['DEV_TOKENS'], message: 'needs AUTH_JWT_SECRET to sign demo tokens' });
   });

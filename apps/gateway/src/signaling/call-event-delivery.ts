@@ -1,61 +1,105 @@
+import { Injectable } from '@nestjs/common';
 import { type CallEvent, type CallView, Rooms } from '#contracts';
-import type { SignalingNamespace } from './signaling-socket.js';
+import { IceServersService } from '../call-session/ice-servers.service.js';
+import { ResumeTokens } from '../call-session/resume-tokens.service.js';
+import type { SignalingNamespace, SignalingSocket } from './signaling-socket.js';
 
 const callerDevice = (call: CallView) => Rooms.device(call.callerId, call.callerDeviceId);
 const answeredDevice = (call: CallView) => Rooms.device(call.calleeId, call.answeredDeviceId!);
+const peerDevice = (call: CallView, userId: string) => (userId === call.callerId ? (call.answeredDeviceId ? answeredDevice(call) : null) : callerDevice(call));
 
 /** This node's sockets in a room, synchronously (the local adapter's view, no Redis round trip). */
-function localSockets(ns: SignalingNamespace, room: string) {
-  return [...(ns.adapter.rooms.get(room) ?? [])].map((id) => ns.sockets.get(id)).filter((s) => s !== undefined);
+export function localSockets(ns: SignalingNamespace, room: string): SignalingSocket[] {
+  return [...(ns.adapter.rooms.get(room) ?? [])].map((id) => ns.sockets.get(id)).filter((s): s is SignalingSocket => s !== undefined);
 }
 
 /**
  * Turns one committed call event into socket messages. Every gateway node runs this for every event
  * and touches only its own sockets (`local`), so each device hears each event exactly once no
- * matter which node it is on, and room changes happen before the message that depends on them.
+ * matter which node it is on, and pairing happens before the message that depends on it.
  */
-export function deliverCallEvent(ns: SignalingNamespace, event: CallEvent): void {
-  const { call } = event;
-  const local = ns.local;
-  switch (event.type) {
-    case 'created':
-      local.to(Rooms.user(call.calleeId)).emit('call:incoming', {
-        callId: call.id,
-        caller: { userId: call.callerId, displayName: call.callerName },
-        media: call.media,
-        createdAt: call.createdAt,
-        ringDeadline: call.ringDeadline,
-      });
-      return;
-    case 'ringing':
-      local.to(callerDevice(call)).emit('call:ringing', { callId: call.id });
-      return;
-    case 'accepted': {
-      // Pair the two devices before announcing, so an offer sent on `call:accepted` is relayed.
-      for (const socket of localSockets(ns, callerDevice(call))) socket.data.calls[call.id] = answeredDevice(call);
-      for (const socket of localSockets(ns, answeredDevice(call))) socket.data.calls[call.id] = callerDevice(call);
-      local.to(callerDevice(call)).emit('call:accepted', { callId: call.id, answeredDeviceId: call.answeredDeviceId!, role: 'caller' });
-      local.to(answeredDevice(call)).emit('call:accepted', { callId: call.id, answeredDeviceId: call.answeredDeviceId!, role: 'callee' });
-      local.to(Rooms.user(call.calleeId)).except(answeredDevice(call)).emit('call:answered-elsewhere', { callId: call.id });
-      return;
-    }
-    case 'ended': {
-      const ended = { callId: call.id, reason: call.endReason! };
-      local.to(callerDevice(call)).emit('call:ended', ended);
-      if (call.endReason === 'busy') {
-        // The callee never heard of this call; nothing to stop on their side.
-      } else if (call.answeredDeviceId) {
-        local.to(answeredDevice(call)).emit('call:ended', ended);
-      } else if (call.endReason === 'declined' && event.byDeviceId) {
-        const decliner = Rooms.device(call.calleeId, event.byDeviceId);
-        local.to(decliner).emit('call:ended', ended);
-        local.to(Rooms.user(call.calleeId)).except(decliner).emit('call:declined-elsewhere', { callId: call.id });
-      } else {
-        local.to(Rooms.user(call.calleeId)).emit('call:ended', ended);
+@Injectable()
+export class CallEventDelivery {
+  constructor(
+    private readonly iceServers: IceServersService,
+    private readonly resumeTokens: ResumeTokens,
+  ) {}
+
+  async deliver(ns: SignalingNamespace, event: CallEvent): Promise<void> {
+    const { call } = event;
+    const local = ns.local;
+    switch (event.type) {
+      case 'created': {
+        if (localSockets(ns, Rooms.user(call.calleeId)).length === 0) return;
+        local.to(Rooms.user(call.calleeId)).emit('call:incoming', {
+          callId: call.id,
+          caller: { userId: call.callerId, displayName: call.callerName },
+          media: call.media,
+          createdAt: call.createdAt,
+          ringDeadline: call.ringDeadline,
+          iceServers: this.iceServers.mint(call.calleeId, call.id),
+        });
+        return;
       }
-      for (const socket of localSockets(ns, callerDevice(call))) delete socket.data.calls[call.id];
-      if (call.answeredDeviceId) for (const socket of localSockets(ns, answeredDevice(call))) delete socket.data.calls[call.id];
-      return;
+      case 'ringing':
+        local.to(callerDevice(call)).emit('call:ringing', { callId: call.id });
+        return;
+      case 'accepted': {
+        // Pair the two devices before announcing, so an offer sent on `call:accepted` is relayed.
+        const sides = [
+          { room: callerDevice(call), peer: answeredDevice(call), userId: call.callerId, deviceId: call.callerDeviceId, role: 'caller' as const },
+          { room: answeredDevice(call), peer: callerDevice(call), userId: call.calleeId, deviceId: call.answeredDeviceId!, role: 'callee' as const },
+        ];
+        for (const side of sides) {
+          const sockets = localSockets(ns, side.room);
+          if (sockets.length === 0) continue;
+          for (const socket of sockets) socket.data.calls[call.id] = side.peer;
+          const resume = await this.resumeTokens.issue(side.userId, side.deviceId, call.id);
+          local.to(side.room).emit('call:accepted', {
+            callId: call.id,
+            answeredDeviceId: call.answeredDeviceId!,
+            role: side.role,
+            polite: side.role === 'callee',
+            iceServers: this.iceServers.mint(side.userId, call.id),
+            resumeToken: resume.token,
+            resumeTokenExpiresAt: resume.expiresAt,
+          });
+        }
+        local.to(Rooms.user(call.calleeId)).except(answeredDevice(call)).emit('call:answered-elsewhere', { callId: call.id });
+        return;
+      }
+      case 'reconnecting': {
+        const peer = peerDevice(call, event.userId);
+        if (peer) local.to(peer).emit('call:peer-reconnecting', { callId: call.id, userId: event.userId, graceEndsAt: event.graceEndsAt });
+        return;
+      }
+      case 'resumed': {
+        const peer = peerDevice(call, event.userId);
+        if (peer) local.to(peer).emit('call:peer-resumed', { callId: call.id, userId: event.userId });
+        return;
+      }
+      case 'ended':
+        this.deliverEnded(ns, call, event.byDeviceId);
+        return;
     }
+  }
+
+  private deliverEnded(ns: SignalingNamespace, call: CallView, byDeviceId: string | null): void {
+    const local = ns.local;
+    const ended = { callId: call.id, reason: call.endReason! };
+    local.to(callerDevice(call)).emit('call:ended', ended);
+    if (call.endReason === 'busy') {
+      // The callee never heard of this call; nothing to stop on their side.
+    } else if (call.answeredDeviceId) {
+      local.to(answeredDevice(call)).emit('call:ended', ended);
+    } else if (call.endReason === 'declined' && byDeviceId) {
+      const decliner = Rooms.device(call.calleeId, byDeviceId);
+      local.to(decliner).emit('call:ended', ended);
+      local.to(Rooms.user(call.calleeId)).except(decliner).emit('call:declined-elsewhere', { callId: call.id });
+    } else {
+      local.to(Rooms.user(call.calleeId)).emit('call:ended', ended);
+    }
+    for (const socket of localSockets(ns, callerDevice(call))) delete socket.data.calls[call.id];
+    if (call.answeredDeviceId) for (const socket of localSockets(ns, answeredDevice(call))) delete socket.data.calls[call.id];
   }
 }

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { CallEvent, callEventsChannel } from '#contracts';
 import { createRedis } from '#infra';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config.js';
-import { deliverCallEvent } from './call-event-delivery.js';
+import { CallEventDelivery } from './call-event-delivery.js';
 import type { SignalingNamespace } from './signaling-socket.js';
 
 /** Listens to the calls app's committed transitions and delivers them to this node's sockets. */
@@ -12,7 +12,13 @@ export class CallEventsSubscriber implements OnApplicationShutdown {
   private readonly logger = new Logger(CallEventsSubscriber.name);
   private subscriber: Redis | null = null;
 
-  constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {}
+  /** Events are delivered one after another, in publish order, even though delivery is async. */
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    private readonly delivery: CallEventDelivery,
+  ) {}
 
   async start(ns: SignalingNamespace): Promise<void> {
     const channel = callEventsChannel(this.config.REDIS_PREFIX);
@@ -20,7 +26,10 @@ export class CallEventsSubscriber implements OnApplicationShutdown {
     this.subscriber.on('message', (_channel: string, message: string) => {
       const parsed = CallEvent.safeParse(JSON.parse(message));
       if (!parsed.success) return this.logger.error(`unreadable call event dropped: ${parsed.error.message}`);
-      deliverCallEvent(ns, parsed.data);
+      const event = parsed.data;
+      this.queue = this.queue
+        .then(() => this.delivery.deliver(ns, event))
+        .catch((error: unknown) => this.logger.error(`delivery of ${event.type} for ${event.call.id} failed: ${String(error)}`));
     });
     await this.subscriber.subscribe(channel);
   }

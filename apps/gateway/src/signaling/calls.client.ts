@@ -5,6 +5,8 @@ import {
   AppError,
   type CallAction,
   CallView,
+  type ConnectionAction,
+  type IceConnectionState,
   type CreateCallRequest,
   CreateCallResponse,
   ErrorCode,
@@ -27,8 +29,12 @@ export class CallsClient {
     return this.post(internalRoutes.createCall(), request, CreateCallResponse);
   }
 
-  act(callId: string, action: CallAction, actor: Actor): Promise<CallView> {
+  act(callId: string, action: CallAction | ConnectionAction, actor: Actor): Promise<CallView> {
     return this.post(internalRoutes.action(callId, action), { actor }, CallView);
+  }
+
+  iceState(callId: string, actor: Actor, state: IceConnectionState): Promise<CallView> {
+    return this.post(internalRoutes.action(callId, 'ice-state'), { actor, state }, CallView);
   }
 
   private async post<S extends z.ZodType>(path: string, body: unknown, schema: S): Promise<z.infer<S>> {

@@ -1,4 +1,4 @@
-import { UseFilters } from '@nestjs/common';
+import { type BeforeApplicationShutdown, UseFilters } from '@nestjs/common';
 import {
   ConnectedSocket,
   MessageBody,
@@ -12,6 +12,8 @@ import {
   type Ack,
   AppStatePayload,
   CallRefPayload,
+  IceStatePayload,
+  ResumePayload,
   type ClientResult,
   IceCandidatePayload,
   InvitePayload,
@@ -26,6 +28,7 @@ import { JwtVerifier } from '#infra';
 import { CallEventsSubscriber } from './call-events.subscriber.js';
 import { guardPackets } from './packet-guard.js';
 import { PresenceService } from './presence.service.js';
+import { CallSessions } from '../call-session/call-sessions.service.js';
 import { SignalingService } from './signaling.service.js';
 import type { SignalingNamespace, SignalingSocket } from './signaling-socket.js';
 import { WsErrorFilter } from './ws-error.filter.js';
@@ -33,20 +36,23 @@ import { WsErrorFilter } from './ws-error.filter.js';
 
 @UseFilters(WsErrorFilter)
 @WebSocketGateway({ namespace: SIGNALING_NAMESPACE })
-export class SignalingGateway implements OnGatewayInit<SignalingNamespace>, OnGatewayConnection<SignalingSocket>, OnGatewayDisconnect<SignalingSocket> {
+export class SignalingGateway implements OnGatewayInit<SignalingNamespace>, OnGatewayConnection<SignalingSocket>, OnGatewayDisconnect<SignalingSocket>, BeforeApplicationShutdown {
   private ns!: SignalingNamespace;
+  private draining = false;
 
   constructor(
     private readonly signaling: SignalingService,
     private readonly verifier: JwtVerifier,
     private readonly events: CallEventsSubscriber,
     private readonly presence: PresenceService,
+    private readonly sessions: CallSessions,
   ) {}
 
   async afterInit(ns: SignalingNamespace): Promise<void> {
     this.ns = ns;
     ns.use(socketAuthMiddleware(this.verifier));
     this.presence.start(ns);
+    this.sessions.start(ns);
     await this.events.start(ns);
   }
 
@@ -56,7 +62,14 @@ export class SignalingGateway implements OnGatewayInit<SignalingNamespace>, OnGa
   }
 
   async handleDisconnect(socket: SignalingSocket): Promise<void> {
-    await this.presence.withdraw(this.ns, socket);
+    if (this.draining) return; // drain() reports these itself, before the node exits
+    await Promise.all([this.presence.withdraw(this.ns, socket), this.sessions.dropped(this.ns, socket)]);
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.draining = true;
+    this.sessions.stop();
+    await this.sessions.drain(this.ns);
   }
 
   @SubscribeMessage('call:invite')
@@ -90,18 +103,33 @@ export class SignalingGateway implements OnGatewayInit<SignalingNamespace>, OnGa
   }
 
   @SubscribeMessage('call:sdp')
-  sdp(@ConnectedSocket() s: SignalingSocket, @MessageBody(new ZodValidationPipe(SdpPayload)) p: SdpPayload) {
-    return ok(this.signaling.sdp(s, p));
+  async sdp(@ConnectedSocket() s: SignalingSocket, @MessageBody(new ZodValidationPipe(SdpPayload)) p: SdpPayload) {
+    return ok(await this.signaling.sdp(s, p));
   }
 
   @SubscribeMessage('call:ice-candidate')
-  iceCandidate(@ConnectedSocket() s: SignalingSocket, @MessageBody(new ZodValidationPipe(IceCandidatePayload)) p: IceCandidatePayload) {
-    return ok(this.signaling.iceCandidate(s, p));
+  async iceCandidate(@ConnectedSocket() s: SignalingSocket, @MessageBody(new ZodValidationPipe(IceCandidatePayload)) p: IceCandidatePayload) {
+    return ok(await this.signaling.iceCandidate(s, p));
   }
 
   @SubscribeMessage('call:media-state')
-  mediaState(@ConnectedSocket() s: SignalingSocket, @MessageBody(new ZodValidationPipe(MediaStatePayload)) p: MediaStatePayload) {
-    return ok(this.signaling.mediaState(s, p));
+  async mediaState(@ConnectedSocket() s: SignalingSocket, @MessageBody(new ZodValidationPipe(MediaStatePayload)) p: MediaStatePayload) {
+    return ok(await this.signaling.mediaState(s, p));
+  }
+
+  @SubscribeMessage('call:ice-state')
+  async iceState(@ConnectedSocket() s: SignalingSocket, @MessageBody(new ZodValidationPipe(IceStatePayload)) p: IceStatePayload) {
+    return ok(await this.signaling.iceState(s, p));
+  }
+
+  @SubscribeMessage('call:ice-servers')
+  iceServers(@ConnectedSocket() s: SignalingSocket, @MessageBody(new ZodValidationPipe(CallRefPayload)) p: CallRefPayload) {
+    return ok(this.signaling.freshIceServers(s, p));
+  }
+
+  @SubscribeMessage('call:resume')
+  async resume(@ConnectedSocket() s: SignalingSocket, @MessageBody(new ZodValidationPipe(ResumePayload)) p: ResumePayload) {
+    return ok(await this.signaling.resume(s, p));
   }
 
   @SubscribeMessage('session:app-state')

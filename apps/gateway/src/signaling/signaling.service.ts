@@ -1,29 +1,46 @@
 import { Injectable } from '@nestjs/common';
 import {
+  AppError,
   type CallAction,
   type CallRefPayload,
+  type CallView,
   type ClientResult,
+  ErrorCode,
   type IceCandidatePayload,
+  type IceStatePayload,
   type InvitePayload,
   type MediaStatePayload,
+  type ResumePayload,
+  Rooms,
   type SdpPayload,
-  AppError,
-  ErrorCode,
+  type ServerEventName,
   TimelineType,
 } from '#contracts';
+import { CallOutbox } from '../call-session/call-outbox.service.js';
+import { IceServersService } from '../call-session/ice-servers.service.js';
+import { ResumeTokens } from '../call-session/resume-tokens.service.js';
 import { CallsClient } from './calls.client.js';
 import { MilestoneReporter } from './milestone-reporter.service.js';
 import type { SignalingSocket } from './signaling-socket.js';
 
+const peerOf = (call: CallView, userId: string): string | null => {
+  if (userId === call.callerId) return call.answeredDeviceId ? Rooms.device(call.calleeId, call.answeredDeviceId) : null;
+  return Rooms.device(call.callerId, call.callerDeviceId);
+};
+
 /**
- * What each client message does. Lifecycle messages go to the calls app; relays stay on this node:
- * a room-membership check and a Redis-adapter broadcast, no database and no calls round trip.
+ * What each client message does. Lifecycle messages go to the calls app. Relays stay on this node:
+ * a lookup on the socket, one Redis round trip that numbers and keeps the message for replay, and a
+ * Redis-adapter broadcast to the peer's device; no database and no calls round trip.
  */
 @Injectable()
 export class SignalingService {
   constructor(
     private readonly calls: CallsClient,
     private readonly milestones: MilestoneReporter,
+    private readonly outbox: CallOutbox,
+    private readonly iceServers: IceServersService,
+    private readonly resumeTokens: ResumeTokens,
   ) {}
 
   async invite(socket: SignalingSocket, payload: InvitePayload): Promise<ClientResult<'call:invite'>> {
@@ -35,7 +52,9 @@ export class SignalingService {
       media: payload.media,
       idempotencyKey: payload.idempotencyKey,
     });
-    return { callId: call.id, state: call.state, role: call.callerId === userId ? 'caller' : 'callee', merged, ringDeadline: call.ringDeadline };
+    const role = call.callerId === userId ? 'caller' : 'callee';
+    if (role === 'caller' && call.state !== 'ended' && call.state !== 'active') socket.data.calls[call.id] ??= null;
+    return { callId: call.id, state: call.state, role, merged, ringDeadline: call.ringDeadline };
   }
 
   async act(socket: SignalingSocket, action: CallAction, { callId }: CallRefPayload): Promise<ClientResult<'call:accept'>> {
@@ -44,29 +63,83 @@ export class SignalingService {
     return { callId: call.id, state: call.state };
   }
 
-  sdp(socket: SignalingSocket, payload: SdpPayload): ClientResult<'call:sdp'> {
-    this.peerRoom(socket, payload.callId).emit('call:sdp', payload);
-    const milestone = payload.description.type === 'offer' ? TimelineType.OFFER_RELAYED : TimelineType.ANSWER_RELAYED;
-    this.milestones.report(socket.data, payload.callId, milestone, { bytes: Buffer.byteLength(payload.description.sdp) });
-    return { callId: payload.callId };
+  async sdp(socket: SignalingSocket, payload: SdpPayload): Promise<ClientResult<'call:sdp'>> {
+    const { callId, description, iceRestart } = payload;
+    const peer = this.peerRoom(socket, callId);
+    // The peer answers a restart with fresh credentials: the ones it got at accept may have expired.
+    const iceServers = iceRestart && description.type === 'offer' ? this.iceServers.mint(peerUserId(peer), callId) : undefined;
+    await this.relay(socket, peer, 'call:sdp', { callId, description, iceRestart, ...(iceServers ? { iceServers } : {}) });
+    const milestone = iceRestart && description.type === 'offer' ? TimelineType.ICE_RESTART : description.type === 'offer' ? TimelineType.OFFER_RELAYED : TimelineType.ANSWER_RELAYED;
+    this.milestones.report(socket.data, callId, milestone, { bytes: Buffer.byteLength(description.sdp) });
+    return { callId };
   }
 
-  iceCandidate(socket: SignalingSocket, payload: IceCandidatePayload): ClientResult<'call:ice-candidate'> {
-    this.peerRoom(socket, payload.callId).emit('call:ice-candidate', payload);
+  async iceCandidate(socket: SignalingSocket, payload: IceCandidatePayload): Promise<ClientResult<'call:ice-candidate'>> {
+    await this.relay(socket, this.peerRoom(socket, payload.callId), 'call:ice-candidate', payload);
     if (payload.candidate === null) this.milestones.report(socket.data, payload.callId, TimelineType.END_OF_CANDIDATES);
     return { callId: payload.callId };
   }
 
-  mediaState(socket: SignalingSocket, payload: MediaStatePayload): ClientResult<'call:media-state'> {
-    this.peerRoom(socket, payload.callId).emit('call:media-state', payload);
+  async mediaState(socket: SignalingSocket, payload: MediaStatePayload): Promise<ClientResult<'call:media-state'>> {
+    await this.relay(socket, this.peerRoom(socket, payload.callId), 'call:media-state', payload);
     this.milestones.report(socket.data, payload.callId, TimelineType.MEDIA_STATE, { ...payload.state });
     return { callId: payload.callId };
   }
 
+  async iceState(socket: SignalingSocket, { callId, state }: IceStatePayload): Promise<ClientResult<'call:ice-state'>> {
+    this.peerRoom(socket, callId);
+    await this.calls.iceState(callId, { userId: socket.data.userId, deviceId: socket.data.deviceId }, state);
+    return { callId };
+  }
+
+  freshIceServers(socket: SignalingSocket, { callId }: CallRefPayload): ClientResult<'call:ice-servers'> {
+    if (!(callId in socket.data.calls)) throw new AppError(ErrorCode.NOT_A_PARTY, 'This device is not carrying that call.');
+    return this.iceServers.mint(socket.data.userId, callId);
+  }
+
+  /**
+   * Back after a dropped socket, on this node or any other: the token proves this device carried the
+   * call; the calls app re-admits it (and tells the peer); then everything it missed is replayed in
+   * seq order before the ack.
+   */
+  async resume(socket: SignalingSocket, { callId, resumeToken, lastSeq }: ResumePayload): Promise<ClientResult<'call:resume'>> {
+    const { userId, deviceId } = socket.data;
+    await this.resumeTokens.verify(resumeToken, socket.data, callId);
+    const call = await this.calls.act(callId, 'resume', { userId, deviceId });
+    const peer = peerOf(call, userId);
+    socket.data.calls[callId] = peer;
+    const missed = await this.outbox.since(callId, Rooms.device(userId, deviceId), lastSeq);
+    for (const message of missed) (socket.emit as (e: ServerEventName, p: unknown) => void)(message.event, { ...message.payload, seq: message.seq });
+    this.milestones.report(socket.data, callId, TimelineType.REPLAYED, { count: missed.length, afterSeq: lastSeq });
+    const fresh = await this.resumeTokens.issue(userId, deviceId, callId);
+    const role = userId === call.callerId ? 'caller' : 'callee';
+    const peerAway = role === 'caller' ? call.calleeDisconnectedAt : call.callerDisconnectedAt;
+    return {
+      callId,
+      state: call.state,
+      role,
+      polite: role === 'callee',
+      peerDeviceId: role === 'caller' ? call.answeredDeviceId : call.callerDeviceId,
+      peerReconnecting: peerAway !== null,
+      iceServers: this.iceServers.mint(userId, callId),
+      resumeToken: fresh.token,
+      resumeTokenExpiresAt: fresh.expiresAt,
+      replayed: missed.length,
+    };
+  }
+
+  /** Numbered and stored before it is sent or acked: an acknowledged message is never lost. */
+  private async relay(socket: SignalingSocket, peer: string, event: 'call:sdp' | 'call:ice-candidate' | 'call:media-state', payload: { callId: string } & Record<string, unknown>): Promise<void> {
+    const seq = await this.outbox.append(payload.callId, peer, event, payload);
+    (socket.to(peer).emit as (e: string, p: unknown) => void)(event, { ...payload, seq });
+  }
+
   /** Only the two devices carrying an accepted call know each other; everyone else is refused. */
-  private peerRoom(socket: SignalingSocket, callId: string) {
+  private peerRoom(socket: SignalingSocket, callId: string): string {
     const peer = socket.data.calls[callId];
     if (!peer) throw new AppError(ErrorCode.NOT_A_PARTY, 'This device is not carrying that call (not accepted yet, ended, or not yours).');
-    return socket.to(peer);
+    return peer;
   }
 }
+
+const peerUserId = (deviceRoom: string) => deviceRoom.split(':')[1]!;

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { ApnsClient, ApnsError, Host, type Notification } from 'apns2';
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { randomUUID } from 'node:crypto';
+import { createPrivateKey, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Pool } from 'undici';
 import type { ApnsEnvironment } from '#contracts';
@@ -52,6 +52,7 @@ export class ApnsClientAdapter implements OnApplicationShutdown {
 
   constructor(@Inject(NOTIFIER_CONFIG) config: NotifierConfig) {
     const signingKey = readFileSync(config.APNS_KEY_FILE, 'utf8');
+    assertApnsKey(signingKey, config.APNS_KEY_FILE);
     const ca = config.APNS_CA_FILE ? readFileSync(config.APNS_CA_FILE, 'utf8') : undefined;
     const build = (host: string) => {
       const client = new ApnsClient({ team: config.APNS_TEAM_ID, keyId: config.APNS_KEY_ID, signingKey, host });
@@ -102,4 +103,15 @@ function replacePool(client: ApnsClient, pool: Pool): void {
     throw new Error('apns2 canary: ApnsClient.client is no longer an undici Pool; the APNs adapter must be revisited before upgrading apns2.');
   void current.close();
   Object.defineProperty(client, 'client', { value: pool, writable: false, configurable: true });
+}
+
+/** A key apns2 cannot sign with would fail every push as a transient error; refuse it at boot instead. */
+function assertApnsKey(pem: string, file: string): void {
+  let curve: string | undefined;
+  try {
+    curve = createPrivateKey(pem).asymmetricKeyDetails?.namedCurve;
+  } catch (error) {
+    throw new Error(`APNS_KEY_FILE ${file} is not a PEM private key: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (curve !== 'prime256v1') throw new Error(`APNS_KEY_FILE ${file} must be Apple's ES256 (P-256) .p8 key`);
 }

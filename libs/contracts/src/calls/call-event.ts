@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DeviceId } from '../ids.js';
+import { DeviceId, UserId } from '../ids.js';
 import { CallView } from './call-view.js';
 
 /**
@@ -11,6 +11,9 @@ export const CallEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ringing'), call: CallView, deviceId: DeviceId }),
   z.object({ type: z.literal('accepted'), call: CallView }),
   z.object({ type: z.literal('ended'), call: CallView, byDeviceId: DeviceId.nullable() }),
+  /** A party's socket dropped; its peer is told to hold on. */
+  z.object({ type: z.literal('reconnecting'), call: CallView, userId: UserId, deviceId: DeviceId, graceEndsAt: z.iso.datetime() }),
+  z.object({ type: z.literal('resumed'), call: CallView, userId: UserId, deviceId: DeviceId }),
 ]);
 export type CallEvent = z.infer<typeof CallEvent>;
 

@@ -16,6 +16,10 @@ export const EndReason = z.enum([
   'missed',
   /** The platform could not carry the call. */
   'failed',
+  /** A party's signaling connection stayed down past the reconnection grace. */
+  'connection-lost',
+  /** Media stayed failed past the media grace, although signaling was up. */
+  'ice-failed',
 ]);
 export type EndReason = z.infer<typeof EndReason>;
 
@@ -25,3 +29,9 @@ export type CallMedia = z.infer<typeof CallMedia>;
 /** Which side of a call a user is on; it also fixes the perfect-negotiation role (caller impolite). */
 export const CallRole = z.enum(['caller', 'callee']);
 export type CallRole = z.infer<typeof CallRole>;
+
+/** RTCPeerConnection.iceConnectionState, as clients report it. */
+export const IceConnectionState = z.enum(['new', 'checking', 'connected', 'completed', 'disconnected', 'failed', 'closed']);
+export type IceConnectionState = z.infer<typeof IceConnectionState>;
+export const MEDIA_DOWN_STATES: readonly IceConnectionState[] = ['disconnected', 'failed'];
+export const MEDIA_UP_STATES: readonly IceConnectionState[] = ['connected', 'completed'];

@@ -21,6 +21,9 @@ export const CallView = z.object({
   endedAt: Timestamp.nullable(),
   ringDeadline: Timestamp,
   durationMs: z.number().int().nonnegative().nullable(),
+  /** Set while that party's socket is down and its reconnection grace runs. */
+  callerDisconnectedAt: Timestamp.nullable(),
+  calleeDisconnectedAt: Timestamp.nullable(),
 });
 export type CallView = z.infer<typeof CallView>;
 

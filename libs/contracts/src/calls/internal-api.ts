@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { CallId, DeviceId, DisplayName, IdempotencyKey, UserId } from '../ids.js';
-import { CallMedia } from './call-state.js';
+import { CallMedia, IceConnectionState } from './call-state.js';
 import { CallView } from './call-view.js';
 
 /**
@@ -30,6 +30,11 @@ export const CreateCallResponse = z.object({
 export type CreateCallResponse = z.infer<typeof CreateCallResponse>;
 
 export const CallAction = z.enum(['ringing', 'accept', 'decline', 'cancel', 'hangup']);
+/** Connection events the gateway reports; not transitions, but they arm or defuse the graces. */
+export const ConnectionAction = z.enum(['disconnected', 'resume']);
+export type ConnectionAction = z.infer<typeof ConnectionAction>;
+export const IceStateRequest = z.strictObject({ actor: Actor, state: IceConnectionState });
+export type IceStateRequest = z.infer<typeof IceStateRequest>;
 export type CallAction = z.infer<typeof CallAction>;
 
 export const CallActionRequest = z.strictObject({ actor: Actor });
@@ -39,5 +44,5 @@ export const CallIdParam = z.strictObject({ id: CallId });
 
 export const internalRoutes = {
   createCall: () => '/internal/calls',
-  action: (id: CallId, action: CallAction) => `/internal/calls/${id}/${action}`,
+  action: (id: CallId, action: CallAction | ConnectionAction | 'ice-state') => `/internal/calls/${id}/${action}`,
 } as const;

@@ -21,6 +21,16 @@ export const TimelineType = {
   PUSH_QUEUED: 'push-queued',
   PUSH_ATTEMPT: 'push-attempt',
   PUSH_SKIPPED: 'push-skipped',
+  PUSH_WITHDRAWN: 'push-withdrawn',
+  DISCONNECTED: 'disconnected',
+  RESUMED: 'resumed',
+  REPLAYED: 'replayed',
+  CONNECTION_LOST: 'connection-lost',
+  ICE_STATE: 'ice-state',
+  ICE_RESTART: 'ice-restart',
+  MEDIA_DOWN: 'media-down',
+  MEDIA_RECOVERED: 'media-recovered',
+  ICE_FAILED: 'ice-failed',
 } as const;
 export type TimelineType = (typeof TimelineType)[keyof typeof TimelineType];
 
@@ -29,5 +39,7 @@ export const SIGNALING_MILESTONES = [
   TimelineType.ANSWER_RELAYED,
   TimelineType.END_OF_CANDIDATES,
   TimelineType.MEDIA_STATE,
+  TimelineType.ICE_RESTART,
+  TimelineType.REPLAYED,
 ] as const;
 export type SignalingMilestone = (typeof SIGNALING_MILESTONES)[number];

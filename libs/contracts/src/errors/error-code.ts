@@ -25,6 +25,8 @@ export const ErrorCode = {
   CALL_ALREADY_ENDED: 'CALL_ALREADY_ENDED',
   ANSWERED_ELSEWHERE: 'ANSWERED_ELSEWHERE',
   CALL_NOT_ACTIVE: 'CALL_NOT_ACTIVE',
+  /** A resume token that is invalid, expired, or not this device's for this call. */
+  RESUME_REFUSED: 'RESUME_REFUSED',
   // Infrastructure
   CALLS_UNAVAILABLE: 'CALLS_UNAVAILABLE',
   /** Health: a dependency is down (the body names it). */
@@ -56,6 +58,7 @@ export const ERROR_HTTP_STATUS: Record<ErrorCode, number> = {
   CALL_ALREADY_ENDED: 409,
   ANSWERED_ELSEWHERE: 409,
   CALL_NOT_ACTIVE: 409,
+  RESUME_REFUSED: 403,
   CALLS_UNAVAILABLE: 503,
   NOT_READY: 503,
   UNAUTHORIZED: 401,

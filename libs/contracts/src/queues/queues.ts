@@ -21,6 +21,25 @@ export const ringTimeoutJobOptions = (callId: string, delayMs: number) => ({
 });
 
 /**
+ * Reconnection and media graces, as delayed jobs keyed by the instant the trouble began: a job that
+ * fires after the party came back (or media recovered) finds a different instant and does nothing.
+ */
+export const GRACE_QUEUE = 'call-graces';
+export const GraceJob = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('reconnect'), callId: CallId, userId: UserId, since: z.iso.datetime() }),
+  z.strictObject({ kind: z.literal('media'), callId: CallId, since: z.iso.datetime() }),
+]);
+export type GraceJob = z.infer<typeof GraceJob>;
+export const graceJobOptions = (job: GraceJob, delayMs: number) => ({
+  jobId: job.kind === 'reconnect' ? `reconnect:${job.callId}:${job.userId}:${job.since}` : `media:${job.callId}:${job.since}`,
+  delay: Math.max(0, delayMs),
+  attempts: 5,
+  backoff: { type: 'exponential', delay: 500 },
+  removeOnComplete: true,
+  removeOnFail: { count: 1000 },
+});
+
+/**
  * Signaling milestones seen by the gateway (offer/answer relayed, end of candidates, media state).
  * Queued rather than sent to calls so the relay path never waits on the calls app or Postgres.
  */

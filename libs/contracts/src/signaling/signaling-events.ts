@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { CallId } from '../ids.js';
 import { CallRole, CallState } from '../calls/call-state.js';
 import { AppState } from '../devices/presence.js';
+import { IceServersView } from '../ice/ice-servers.js';
 import type { Ack } from './ack.js';
 import {
   AppStatePayload,
@@ -11,14 +12,21 @@ import {
   CallRingingEvent,
   ElsewhereEvent,
   IceCandidatePayload,
+  IceStatePayload,
   IncomingCallEvent,
   InvitePayload,
   MediaStatePayload,
+  PeerReconnectingEvent,
+  PeerResumedEvent,
   ProtocolErrorEvent,
   RelayedIceCandidateEvent,
   RelayedMediaStateEvent,
   RelayedSdpEvent,
+  ResumePayload,
+  ResumeResult,
+  ResumeTokenEvent,
   SdpPayload,
+  SessionReconnectEvent,
 } from './signaling-schemas.js';
 
 /** Socket.IO namespace of protocol v1. A breaking change gets a new namespace. */
@@ -36,6 +44,7 @@ export const InviteResult = z.object({
 export const TransitionResult = z.object({ callId: CallId, state: CallState });
 export const RelayResult = z.object({ callId: CallId });
 export const AppStateResult = z.object({ state: AppState });
+export const IceServersResult = IceServersView;
 
 /**
  * Client → server messages: the one definition the gateway validates against, the typed event maps
@@ -51,6 +60,9 @@ export const ClientEvents = {
   'call:sdp': { payload: SdpPayload, result: RelayResult, summary: 'SDP offer or answer for the peer.' },
   'call:ice-candidate': { payload: IceCandidatePayload, result: RelayResult, summary: 'Trickle ICE candidate (null: end of candidates).' },
   'call:media-state': { payload: MediaStatePayload, result: RelayResult, summary: 'Camera facing, video on/off, microphone muted.' },
+  'call:ice-state': { payload: IceStatePayload, result: RelayResult, summary: 'Your RTCPeerConnection.iceConnectionState changed (drives the media grace).' },
+  'call:ice-servers': { payload: CallRefPayload, result: IceServersResult, summary: 'Fresh STUN/TURN credentials, e.g. before an ICE restart.' },
+  'call:resume': { payload: ResumePayload, result: ResumeResult, summary: 'Back after a dropped socket: rejoin the call and get what you missed.' },
   'session:app-state': { payload: AppStatePayload, result: AppStateResult, summary: 'The app entered the foreground or background (a foreground app gets no VoIP push).' },
 } as const;
 
@@ -65,6 +77,10 @@ export const ServerEvents = {
   'call:sdp': { payload: RelayedSdpEvent, summary: "The peer's SDP offer or answer." },
   'call:ice-candidate': { payload: RelayedIceCandidateEvent, summary: "The peer's ICE candidate." },
   'call:media-state': { payload: RelayedMediaStateEvent, summary: "The peer's media state." },
+  'call:peer-reconnecting': { payload: PeerReconnectingEvent, summary: "The peer's connection dropped; it has until graceEndsAt to come back." },
+  'call:peer-resumed': { payload: PeerResumedEvent, summary: 'The peer is back in the call.' },
+  'call:resume-token': { payload: ResumeTokenEvent, summary: 'A fresh resume token for a call you carry.' },
+  'session:reconnect': { payload: SessionReconnectEvent, summary: 'This gateway node is draining: reconnect and resume.' },
   'protocol:error': { payload: ProtocolErrorEvent, summary: 'A message that could not be acknowledged (sent without an ack callback).' },
 } as const;
 
@@ -90,10 +106,11 @@ export interface SocketSession {
   deviceId: string;
   displayName: string | null;
   /**
-   * Calls this device carries, each with its peer's device room. Set by the node that holds the
-   * socket when it delivers `accepted`, so a relay needs no lookup and the receiving node no state.
+   * Calls this device carries, each with its peer's device room (null while its outgoing call rings).
+   * Set by the node that holds the socket when it delivers `accepted`, so a relay needs no lookup and
+   * the receiving node no state.
    */
-  calls: Record<string, string>;
+  calls: Record<string, string | null>;
   /** Declared by the app (handshake `auth.appState`, then `session:app-state`); background if unsaid. */
   appState: AppState;
 }

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { CallId, DeviceId, DisplayName, IdempotencyKey, UserId } from '../ids.js';
 import { MAX_CANDIDATE_BYTES, MAX_SDP_BYTES, TOO_LARGE_ISSUE } from '../limits.js';
-import { CallMedia, CallRole, EndReason } from '../calls/call-state.js';
+import { CallMedia, CallRole, CallState, EndReason, IceConnectionState } from '../calls/call-state.js';
+import { IceServersView } from '../ice/ice-servers.js';
 import { ErrorCode } from '../errors/error-code.js';
 import { AppState } from '../devices/presence.js';
 
@@ -26,7 +27,8 @@ export const SessionDescription = z.strictObject({
   type: z.enum(['offer', 'answer']),
   sdp: z.string().min(1).refine(maxBytes(MAX_SDP_BYTES), { message: `sdp must be at most ${MAX_SDP_BYTES} bytes`, params: { kind: TOO_LARGE_ISSUE } }),
 });
-export const SdpPayload = z.strictObject({ callId: CallId, description: SessionDescription });
+/** `iceRestart: true` marks an offer made with iceRestart (a network change or an ICE failure). */
+export const SdpPayload = z.strictObject({ callId: CallId, description: SessionDescription, iceRestart: z.boolean().default(false) });
 
 export const IceCandidate = z.strictObject({
   candidate: z
@@ -46,6 +48,16 @@ export const MediaState = z.strictObject({
 });
 export const MediaStatePayload = z.strictObject({ callId: CallId, state: MediaState });
 
+export const IceStatePayload = z.strictObject({ callId: CallId, state: IceConnectionState });
+
+/** After a reconnect: prove you are the device that carried the call, and say what you last saw. */
+export const ResumePayload = z.strictObject({
+  callId: CallId,
+  resumeToken: z.string().min(1).max(2048),
+  /** The highest `seq` received for this call (0 if none); everything after it is replayed. */
+  lastSeq: z.number().int().min(0),
+});
+
 // ---- server → client ----------------------------------------------------------------------------
 
 export const IncomingCallEvent = z.object({
@@ -55,19 +67,60 @@ export const IncomingCallEvent = z.object({
   createdAt: z.iso.datetime(),
   /** After this instant the call has ended as missed; stop ringing even if the socket is silent. */
   ringDeadline: z.iso.datetime(),
+  /** STUN/TURN servers for this call, with credentials minted for you. */
+  iceServers: IceServersView,
 });
+/**
+ * Relayed messages carry `seq`: 1, 2, 3… per call and recipient, with no gaps. Deliver in seq order:
+ * drop a seq already seen, hold one that skips ahead until `call:resume` replays the gap.
+ */
+const Seq = z.number().int().positive();
 export const CallRingingEvent = z.object({ callId: CallId });
 export const CallAcceptedEvent = z.object({
   callId: CallId,
   answeredDeviceId: DeviceId,
   /** Your role; the caller is the impolite peer of perfect negotiation and makes the first offer. */
   role: CallRole,
+  /** Perfect negotiation: the polite peer (the callee) rolls back its offer when offers cross. */
+  polite: z.boolean(),
+  iceServers: IceServersView,
+  /** Present it with `call:resume` after a reconnect; refreshed by `call:resume-token`. */
+  resumeToken: z.string(),
+  resumeTokenExpiresAt: z.iso.datetime(),
 });
 export const ElsewhereEvent = z.object({ callId: CallId });
 export const CallEndedEvent = z.object({ callId: CallId, reason: EndReason });
-export const RelayedSdpEvent = z.object({ callId: CallId, description: SessionDescription });
-export const RelayedIceCandidateEvent = z.object({ callId: CallId, candidate: IceCandidate.nullable() });
-export const RelayedMediaStateEvent = z.object({ callId: CallId, state: MediaState });
+export const RelayedSdpEvent = z.object({
+  callId: CallId,
+  seq: Seq,
+  description: SessionDescription,
+  iceRestart: z.boolean(),
+  /** With a restart offer: fresh credentials, since the old ones may have expired. */
+  iceServers: IceServersView.optional(),
+});
+export const RelayedIceCandidateEvent = z.object({ callId: CallId, seq: Seq, candidate: IceCandidate.nullable() });
+export const RelayedMediaStateEvent = z.object({ callId: CallId, seq: Seq, state: MediaState });
+export const PeerReconnectingEvent = z.object({ callId: CallId, userId: UserId, graceEndsAt: z.iso.datetime() });
+export const PeerResumedEvent = z.object({ callId: CallId, userId: UserId });
+export const ResumeTokenEvent = z.object({ callId: CallId, resumeToken: z.string(), expiresAt: z.iso.datetime() });
+/** The node is shutting down: reconnect (the balancer sends you elsewhere) and resume your call. */
+export const SessionReconnectEvent = z.object({ reason: z.enum(['draining']) });
+
+export const ResumeResult = z.object({
+  callId: CallId,
+  state: CallState,
+  role: CallRole,
+  polite: z.boolean(),
+  /** Null while the call still rings. */
+  peerDeviceId: DeviceId.nullable(),
+  /** Is the peer itself away right now (its own grace running)? */
+  peerReconnecting: z.boolean(),
+  iceServers: IceServersView,
+  resumeToken: z.string(),
+  resumeTokenExpiresAt: z.iso.datetime(),
+  /** How many messages were replayed (sent before this ack, in seq order). */
+  replayed: z.number().int().min(0),
+});
 export const ErrorBodySchema = z.object({ code: z.enum(Object.values(ErrorCode) as [ErrorCode, ...ErrorCode[]]), message: z.string() });
 export const ProtocolErrorEvent = z.object({ event: z.string(), error: ErrorBodySchema });
 
@@ -78,6 +131,8 @@ export type SdpPayload = z.infer<typeof SdpPayload>;
 export type IceCandidatePayload = z.infer<typeof IceCandidatePayload>;
 export type MediaState = z.infer<typeof MediaState>;
 export type MediaStatePayload = z.infer<typeof MediaStatePayload>;
+export type IceStatePayload = z.infer<typeof IceStatePayload>;
+export type ResumePayload = z.infer<typeof ResumePayload>;
 export type IncomingCallEvent = z.infer<typeof IncomingCallEvent>;
 export type CallAcceptedEvent = z.infer<typeof CallAcceptedEvent>;
 export type CallEndedEvent = z.infer<typeof CallEndedEvent>;

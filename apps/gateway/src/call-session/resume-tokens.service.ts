@@ -1,0 +1,42 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { jwtVerify, SignJWT } from 'jose';
+import { AppError, ErrorCode, type SocketSession } from '#contracts';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config.js';
+
+const AUDIENCE = 'call-resume';
+
+/**
+ * Resume tokens: short-lived, bound to user, device and call. A token is useless to anyone but the
+ * device that carried the call, and only for that call, even with a valid login of the same user.
+ */
+@Injectable()
+export class ResumeTokens {
+  private readonly key: Uint8Array;
+
+  constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {
+    this.key = new TextEncoder().encode(config.RESUME_TOKEN_SECRET);
+  }
+
+  async issue(userId: string, deviceId: string, callId: string): Promise<{ token: string; expiresAt: string }> {
+    const expiresAt = new Date(Date.now() + this.config.RESUME_TOKEN_TTL_MS);
+    const token = await new SignJWT({ dev: deviceId, call: callId })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(userId)
+      .setAudience(AUDIENCE)
+      .setExpirationTime(Math.floor(expiresAt.getTime() / 1000))
+      .sign(this.key);
+    return { token, expiresAt: expiresAt.toISOString() };
+  }
+
+  async verify(token: string, session: SocketSession, callId: string): Promise<void> {
+    const refuse = (why: string) => new AppError(ErrorCode.RESUME_REFUSED, `Cannot resume this call: ${why}.`);
+    let claims;
+    try {
+      ({ payload: claims } = await jwtVerify(token, this.key, { algorithms: ['HS256'], audience: AUDIENCE }));
+    } catch {
+      throw refuse('the resume token is invalid or expired');
+    }
+    if (claims.sub !== session.userId || claims.dev !== session.deviceId || claims.call !== callId)
+      throw refuse('the resume token belongs to another user, device or call');
+  }
+}
