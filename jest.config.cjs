@@ -26,7 +26,8 @@ module.exports = {
       ...shared,
       displayName: 'e2e',
       testMatch: ['<rootDir>/apps/*/test/**/*.e2e-spec.ts', '<rootDir>/test/**/*.e2e-spec.ts'],
-      testTimeout: 60000,
     },
   ],
+  // A global option (ignored inside projects): e2e flows wait out real ring and grace timers.
+  testTimeout: 60000,
 };

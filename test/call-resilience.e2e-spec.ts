@@ -10,7 +10,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let platform: Platform;
 
 beforeAll(async () => {
-  platform = await Platform.start({ gateways: 2, notifier: false, env: { RECONNECT_GRACE_MS: String(GRACE_MS), MEDIA_GRACE_MS: String(MEDIA_GRACE_MS) } });
+  platform = await Platform.start({ gateways: 2, notifier: false, env: { RECONNECT_GRACE_MS: String(GRACE_MS), MEDIA_GRACE_MS: String(MEDIA_GRACE_MS), CARRIER_TTL_MS: '1500' } });
 }, 60_000);
 afterAll(async () => platform?.stop());
 
@@ -123,6 +123,15 @@ describe('signaling interruptions', () => {
     expect(rows[0]).toEqual({ state: 'active', answered_device_id: 'bob-phone' });
     await back.must('call:hangup', { callId });
     await callee.next('call:ended', (p) => p.callId === callId);
+  });
+
+  it('a party whose node died and who never comes back: the peer is told, and the call ends as connection-lost', async () => {
+    const doomed = await platform.addGateway();
+    const { caller, callId } = await connectedCall(platform.gateways[1], doomed);
+    await doomed.stop('SIGKILL');
+    // Nobody saw the socket drop; the lapsed carrier key gives the node's death away.
+    expect(await caller.next('call:peer-reconnecting', (p) => p.callId === callId, 6000)).toMatchObject({ callId });
+    expect(await caller.next('call:ended', (p) => p.callId === callId, GRACE_MS + 5000)).toEqual({ callId, reason: 'connection-lost' });
   });
 
   it('a draining node (SIGTERM) tells its clients to reconnect elsewhere before it exits', async () => {

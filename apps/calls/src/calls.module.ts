@@ -7,6 +7,7 @@ import { CALL_MILESTONES_QUEUE, GRACE_QUEUE, PUSH_QUEUE, PUSH_REPORTS_QUEUE, RIN
 import { HttpErrorFilter, JwtVerifier, RedisHealthIndicator } from '#infra';
 import { UserAuthGuard } from './auth/user-auth.guard.js';
 import { CallStateController } from './calls/call-state.controller.js';
+import { CarrierSweeper } from './calls/carrier-sweeper.service.js';
 import { ConnectionGraceService } from './calls/connection-grace.service.js';
 import { GraceProcessor } from './calls/grace.processor.js';
 import { DevicesController } from './devices/devices.controller.js';
@@ -54,6 +55,7 @@ export class CallsModule {
         CallMilestonesProcessor,
         ConnectionGraceService,
         GraceProcessor,
+        CarrierSweeper,
         InternalTokenGuard,
         AdminTokenGuard,
         UserAuthGuard,

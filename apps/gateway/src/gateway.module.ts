@@ -5,6 +5,7 @@ import { TerminusModule } from '@nestjs/terminus';
 import { CALL_MILESTONES_QUEUE } from '#contracts';
 import { HttpErrorFilter, JwtVerifier, RedisHealthIndicator } from '#infra';
 import { CallOutbox } from './call-session/call-outbox.service.js';
+import { CarrierHeartbeat } from './call-session/carrier-heartbeat.service.js';
 import { CallSessions } from './call-session/call-sessions.service.js';
 import { IceServersController } from './call-session/ice-servers.controller.js';
 import { IceServersService } from './call-session/ice-servers.service.js';
@@ -46,6 +47,7 @@ export class GatewayModule {
         CallEventsSubscriber,
         PresenceService,
         CallOutbox,
+        CarrierHeartbeat,
         CallSessions,
         IceServersService,
         ResumeTokens,

@@ -17,6 +17,11 @@ export const Timeouts = {
    * leaves room for two attempts without trapping users in a dead call for long.
    */
   MEDIA_GRACE_MS: 20_000,
+  /**
+   * Liveness of the node carrying each party: gateways refresh a key per carried call every third of
+   * this; a key that lapses means the node died without reporting the drop, and the grace starts.
+   */
+  CARRIER_TTL_MS: 15_000,
   /** Resume tokens live this long and are re-issued at half-life while the call is carried. */
   RESUME_TOKEN_TTL_MS: 10 * 60_000,
 } as const;

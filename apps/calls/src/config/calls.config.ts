@@ -17,6 +17,7 @@ export const CallsConfigSchema = z
   RING_TIMEOUT_MS: env.positiveMs(Timeouts.RING_TIMEOUT_MS),
   RECONNECT_GRACE_MS: env.positiveMs(Timeouts.RECONNECT_GRACE_MS),
   MEDIA_GRACE_MS: env.positiveMs(Timeouts.MEDIA_GRACE_MS),
+  CARRIER_TTL_MS: env.positiveMs(Timeouts.CARRIER_TTL_MS),
   LOG_FORMAT: env.logFormat(),
   /** The iOS app calls /devices and /calls/:id/state with the identity provider's JWT. */
   ...authConfigShape,

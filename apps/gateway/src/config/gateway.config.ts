@@ -27,6 +27,7 @@ export const GatewayConfigSchema = z
     /** Signs resume tokens; shared by every gateway node so a call resumes on any of them. */
     RESUME_TOKEN_SECRET: env.secret(32),
     RESUME_TOKEN_TTL_MS: env.positiveMs(Timeouts.RESUME_TOKEN_TTL_MS),
+    CARRIER_TTL_MS: env.positiveMs(Timeouts.CARRIER_TTL_MS),
     /** Comma-separated stun: URLs given to clients. */
     STUN_URLS: urlList('stun'),
     /** Comma-separated turn:/turns: URLs; needs TURN_SECRET (coturn's static-auth-secret). */

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { type CallEvent, type CallView, Rooms } from '#contracts';
 import { IceServersService } from '../call-session/ice-servers.service.js';
+import { CarrierHeartbeat } from '../call-session/carrier-heartbeat.service.js';
 import { ResumeTokens } from '../call-session/resume-tokens.service.js';
 import type { SignalingNamespace, SignalingSocket } from './signaling-socket.js';
 
@@ -23,6 +24,7 @@ export class CallEventDelivery {
   constructor(
     private readonly iceServers: IceServersService,
     private readonly resumeTokens: ResumeTokens,
+    private readonly carriers: CarrierHeartbeat,
   ) {}
 
   async deliver(ns: SignalingNamespace, event: CallEvent): Promise<void> {
@@ -54,6 +56,7 @@ export class CallEventDelivery {
           const sockets = localSockets(ns, side.room);
           if (sockets.length === 0) continue;
           for (const socket of sockets) socket.data.calls[call.id] = side.peer;
+          await this.carriers.beat(sockets[0]!, call.id);
           const resume = await this.resumeTokens.issue(side.userId, side.deviceId, call.id);
           local.to(side.room).emit('call:accepted', {
             callId: call.id,

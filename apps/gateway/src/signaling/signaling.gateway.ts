@@ -29,6 +29,7 @@ import { CallEventsSubscriber } from './call-events.subscriber.js';
 import { guardPackets } from './packet-guard.js';
 import { PresenceService } from './presence.service.js';
 import { CallSessions } from '../call-session/call-sessions.service.js';
+import { CarrierHeartbeat } from '../call-session/carrier-heartbeat.service.js';
 import { SignalingService } from './signaling.service.js';
 import type { SignalingNamespace, SignalingSocket } from './signaling-socket.js';
 import { WsErrorFilter } from './ws-error.filter.js';
@@ -46,6 +47,7 @@ export class SignalingGateway implements OnGatewayInit<SignalingNamespace>, OnGa
     private readonly events: CallEventsSubscriber,
     private readonly presence: PresenceService,
     private readonly sessions: CallSessions,
+    private readonly carriers: CarrierHeartbeat,
   ) {}
 
   async afterInit(ns: SignalingNamespace): Promise<void> {
@@ -53,6 +55,7 @@ export class SignalingGateway implements OnGatewayInit<SignalingNamespace>, OnGa
     ns.use(socketAuthMiddleware(this.verifier));
     this.presence.start(ns);
     this.sessions.start(ns);
+    this.carriers.start(ns);
     await this.events.start(ns);
   }
 

@@ -17,6 +17,7 @@ import {
   TimelineType,
 } from '#contracts';
 import { CallOutbox } from '../call-session/call-outbox.service.js';
+import { CarrierHeartbeat } from '../call-session/carrier-heartbeat.service.js';
 import { IceServersService } from '../call-session/ice-servers.service.js';
 import { ResumeTokens } from '../call-session/resume-tokens.service.js';
 import { CallsClient } from './calls.client.js';
@@ -41,6 +42,7 @@ export class SignalingService {
     private readonly outbox: CallOutbox,
     private readonly iceServers: IceServersService,
     private readonly resumeTokens: ResumeTokens,
+    private readonly carriers: CarrierHeartbeat,
   ) {}
 
   async invite(socket: SignalingSocket, payload: InvitePayload): Promise<ClientResult<'call:invite'>> {
@@ -108,6 +110,7 @@ export class SignalingService {
     const call = await this.calls.act(callId, 'resume', { userId, deviceId });
     const peer = peerOf(call, userId);
     socket.data.calls[callId] = peer;
+    await this.carriers.beat(socket, callId);
     const missed = await this.outbox.since(callId, Rooms.device(userId, deviceId), lastSeq);
     for (const message of missed) (socket.emit as (e: ServerEventName, p: unknown) => void)(message.event, { ...message.payload, seq: message.seq });
     this.milestones.report(socket.data, callId, TimelineType.REPLAYED, { count: missed.length, afterSeq: lastSeq });

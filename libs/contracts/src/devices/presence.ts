@@ -8,6 +8,9 @@ export const AppState = z.enum(['foreground', 'background']);
 export type AppState = z.infer<typeof AppState>;
 
 export const PRESENCE_TTL_MS = 60_000;
+
+/** Which gateway node carries a party's side of a call; see Timeouts.CARRIER_TTL_MS. */
+export const carrierKey = (prefix: string, callId: string, userId: string) => `${prefix}carrier:${callId}:${userId}`;
 export const PRESENCE_REFRESH_MS = 20_000;
 export const presenceKey = (prefix: string, userId: string, deviceId: string) => `${prefix}presence:${userId}:${deviceId}`;
 
