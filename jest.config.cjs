@@ -16,6 +16,7 @@ const shared = {
     '^#contracts$': '<rootDir>/libs/contracts/src/index.ts',
     '^#infra$': '<rootDir>/libs/infra/src/index.ts',
     '^#testing$': '<rootDir>/libs/testing/src/index.ts',
+    '^#client-sdk$': '<rootDir>/libs/client-sdk/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
 };
@@ -27,6 +28,7 @@ module.exports = {
       displayName: 'e2e',
       testMatch: ['<rootDir>/apps/*/test/**/*.e2e-spec.ts', '<rootDir>/test/**/*.e2e-spec.ts'],
     },
+    { ...shared, displayName: 'browser', testMatch: ['<rootDir>/test/browser/**/*.browser-spec.ts'] },
   ],
   // A global option (ignored inside projects): e2e flows wait out real ring and grace timers.
   testTimeout: 60000,

@@ -119,6 +119,7 @@ async function main(): Promise<void> {
     PORT: String(config.GATEWAY_PORT),
     CALLS_URL: callsUrl,
     RESUME_TOKEN_SECRET: process.env.RESUME_TOKEN_SECRET ?? secret(),
+    ...(shared.NODE_ENV === 'production' ? {} : { WEB_CLIENT_DIR: `${dist}web-client` }),
     DEV_TOKENS: process.env.DEV_TOKENS ?? (shared.NODE_ENV === 'production' ? 'false' : 'true'),
   };
   const children = [
@@ -129,6 +130,7 @@ async function main(): Promise<void> {
   ];
   console.log(
     [
+      ...(shared.NODE_ENV === 'production' ? [] : [`web client http://localhost:${config.GATEWAY_PORT}/?user=alice  (and ?user=bob in a second tab)`]),
       `gateway   ws://127.0.0.1:${config.GATEWAY_PORT}/signaling/v1   (demo token: curl -XPOST -H 'content-type: application/json' -d '{"userId":"alice"}' http://127.0.0.1:${config.GATEWAY_PORT}/dev/tokens)`,
       `calls     ${callsUrl}   (admin API: Authorization: Bearer ${shared.ADMIN_API_TOKEN}; OpenAPI at /docs)`,
       `notifier  http://127.0.0.1:${config.NOTIFIER_PORT}/health`,

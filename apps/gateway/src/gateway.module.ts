@@ -11,6 +11,7 @@ import { IceServersController } from './call-session/ice-servers.controller.js';
 import { IceServersService } from './call-session/ice-servers.service.js';
 import { ResumeTokens } from './call-session/resume-tokens.service.js';
 import { GATEWAY_CONFIG, type GatewayConfig } from './config/gateway.config.js';
+import { DevPushesController } from './dev/dev-pushes.controller.js';
 import { DevTokensController } from './dev/dev-tokens.controller.js';
 import { CallsHealthIndicator } from './health/calls-health.indicator.js';
 import { gatewayRedisProvider } from './health/gateway-redis.provider.js';
@@ -33,7 +34,7 @@ export class GatewayModule {
         BullModule.registerQueue({ name: CALL_MILESTONES_QUEUE }),
         TerminusModule,
       ],
-      controllers: [HealthController, IceServersController, ...(config.DEV_TOKENS ? [DevTokensController] : [])],
+      controllers: [HealthController, IceServersController, ...(config.DEV_TOKENS ? [DevTokensController, DevPushesController] : [])],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: APP_FILTER, useClass: HttpErrorFilter },

@@ -80,6 +80,15 @@ export class Coturn {
     await this.spawn();
   }
 
+  /** Takes coturn down but keeps its config, for a `revive()` later: a relay outage mid-call. */
+  async suspend(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    await this.halt(signal);
+  }
+
+  async revive(): Promise<void> {
+    await this.spawn();
+  }
+
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     await this.halt(signal);
     await rm(this.dir, { recursive: true, force: true });

@@ -4,3 +4,4 @@ export * from './signaling-client.js';
 export * from './platform.js';
 export * from './coturn.js';
 export * from './turn-allocation.js';
+export * from './browser.js';

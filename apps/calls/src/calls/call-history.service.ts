@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { AppError, type CallDetailView, type CallStateView, type CallView, ErrorCode } from '#contracts';
+import { AppError, type CallDetailView, type CallStateView, type CallView, ErrorCode, type PushLogEntry, TimelineType } from '#contracts';
 import { CallTimelineEntry } from './call-timeline-entry.entity.js';
 import { toCallView, toTimelineView } from './call-view.mapper.js';
 import { Call } from './call.entity.js';
@@ -33,5 +33,17 @@ export class CallHistoryService {
     const call = await this.dataSource.getRepository(Call).findOneBy({ id });
     if (!call || (call.callerId !== userId && call.calleeId !== userId)) throw new AppError(ErrorCode.CALL_NOT_FOUND, 'No such call.');
     return { callId: call.id, state: call.state, endReason: call.endReason, ringDeadline: call.ringDeadline.toISOString() };
+  }
+
+  async pushesFor(userId: string, limit = 20): Promise<PushLogEntry[]> {
+    const entries = await this.dataSource.getRepository(CallTimelineEntry).find({
+      where: { actorUserId: userId, type: TimelineType.PUSH_ATTEMPT },
+      order: { at: 'DESC' },
+      take: limit,
+    });
+    return entries.map((e) => {
+      const data = (e.data ?? {}) as { kind?: string; outcome?: string; status?: number | null; apnsId?: string | null };
+      return { at: e.at.toISOString(), callId: e.callId, deviceId: e.actorDeviceId ?? '', kind: data.kind ?? '', outcome: data.outcome ?? '', status: data.status ?? null, apnsId: data.apnsId ?? null };
+    });
   }
 }

@@ -23,6 +23,7 @@ export function toCallView(call: Call): CallView {
     durationMs: call.durationMs,
     callerDisconnectedAt: iso(call.callerDisconnectedAt),
     calleeDisconnectedAt: iso(call.calleeDisconnectedAt),
+    qualitySummary: (call.qualitySummary ?? null) as Record<string, unknown> | null,
   };
 }
 

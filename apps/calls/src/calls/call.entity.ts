@@ -69,4 +69,7 @@ export class Call {
   /** Set while media is down on either side; its media grace is keyed by this instant. */
   @Column({ name: 'media_down_since', type: 'timestamptz', nullable: true })
   mediaDownSince!: Date | null;
+
+  @Column({ name: 'quality_summary', type: 'jsonb', nullable: true })
+  qualitySummary!: object | null;
 }

@@ -87,8 +87,15 @@ export class CallsService {
   async recordMilestone(job: CallMilestoneJob, sourceId: string): Promise<boolean> {
     return this.dataSource.transaction(async (em) => {
       const known = await em.existsBy(CallTimelineEntry, { sourceId });
-      const call = await em.existsBy(Call, { id: job.callId });
+      const call = await em.findOneBy(Call, { id: job.callId });
       if (known || !call) return false;
+      // Only the two devices carrying the call report on it (quality reports may follow its end).
+      const carrier = (job.actorUserId === call.callerId && job.actorDeviceId === call.callerDeviceId) || (job.actorUserId === call.calleeId && job.actorDeviceId === call.answeredDeviceId);
+      if (!carrier) return false;
+      if (job.type === TimelineType.QUALITY_SUMMARY) {
+        const role = job.actorUserId === call.callerId ? 'caller' : 'callee';
+        await em.query(`UPDATE calls SET quality_summary = coalesce(quality_summary, '{}'::jsonb) || jsonb_build_object($2::text, $3::jsonb) WHERE id = $1`, [call.id, role, JSON.stringify(job.data)]);
+      }
       await appendTimeline(em, job.callId, {
         type: job.type,
         at: new Date(job.at),

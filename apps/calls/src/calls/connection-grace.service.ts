@@ -64,6 +64,13 @@ export class ConnectionGraceService {
       const awayMs = call[column] ? Date.now() - call[column]!.getTime() : null;
       call[column] = null;
       await em.update(Call, call.id, { [column]: null });
+      // Media could not recover while this party was away: its media grace starts now, afresh.
+      if (call.mediaDownSince) {
+        call.mediaDownSince = new Date();
+        await em.update(Call, call.id, { mediaDownSince: call.mediaDownSince });
+        const job: GraceJob = { kind: 'media', callId, since: call.mediaDownSince.toISOString() };
+        await this.queue.add(job, graceJobOptions(job, this.config.MEDIA_GRACE_MS));
+      }
       await appendTimeline(em, call.id, { type: TimelineType.RESUMED, at: new Date(), actorUserId: actor.userId, actorDeviceId: actor.deviceId, data: { awayMs } });
       return [{ type: 'resumed', call: toCallView(call), userId: actor.userId, deviceId: actor.deviceId }];
     });
@@ -98,7 +105,8 @@ export class ConnectionGraceService {
   /** A grace ran out. Ends the call only if the trouble it was armed for is still the current one. */
   async expire(job: GraceJob): Promise<void> {
     await this.calls.endIf(job.callId, job.kind === 'reconnect' ? 'connection-lost' : 'ice-failed', (call) => {
-      if (job.kind === 'media') return call.mediaDownSince?.toISOString() === job.since;
+      // While a party is away its media cannot recover; its own grace decides, and a resume re-arms this one.
+      if (job.kind === 'media') return call.mediaDownSince?.toISOString() === job.since && !call.callerDisconnectedAt && !call.calleeDisconnectedAt;
       const at = job.userId === call.callerId ? call.callerDisconnectedAt : call.calleeDisconnectedAt;
       return at?.toISOString() === job.since;
     });

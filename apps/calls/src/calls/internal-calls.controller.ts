@@ -1,20 +1,25 @@
-import { Body, Controller, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
 import { ApiBody, ApiExcludeController } from '@nestjs/swagger';
+import { z } from 'zod';
 import {
   CallAction,
   CallActionRequest,
   IceStateRequest,
+  type PushLogEntry,
+  UserId,
   CallIdParam,
   type CallView,
   CreateCallRequest,
   type CreateCallResponse,
 } from '#contracts';
 import { ZodValidationPipe, openApiSchema } from '#infra';
+import { CallHistoryService } from './call-history.service.js';
 import { CallsService } from './calls.service.js';
 import { ConnectionGraceService } from './connection-grace.service.js';
 import { InternalTokenGuard } from './internal-token.guard.js';
 
 const ActionParams = CallIdParam.extend({ action: CallAction });
+const UserParam = z.strictObject({ userId: UserId });
 
 /** Lifecycle transitions requested by the gateway on behalf of an authenticated socket. */
 @ApiExcludeController()
@@ -24,7 +29,13 @@ export class InternalCallsController {
   constructor(
     private readonly calls: CallsService,
     private readonly graces: ConnectionGraceService,
+    private readonly history: CallHistoryService,
   ) {}
+
+  @Get('users/:userId/pushes')
+  pushes(@Param(new ZodValidationPipe(UserParam)) params: { userId: string }): Promise<PushLogEntry[]> {
+    return this.history.pushesFor(params.userId);
+  }
 
   @Post()
   @HttpCode(200)

@@ -6,6 +6,7 @@ import { Device } from '../devices/device.entity.js';
 import { CreateCalls1764080000000 } from './migrations/1764080000000-create-calls.js';
 import { CreateDevices1764090000000 } from './migrations/1764090000000-create-devices.js';
 import { AddConnectionState1764100000000 } from './migrations/1764100000000-add-connection-state.js';
+import { AddQualitySummary1764110000000 } from './migrations/1764110000000-add-quality-summary.js';
 
 /** Schema changes go through migrations only; `synchronize` stays off everywhere, dev included. */
 export function databaseOptions(url: string): DataSourceOptions {
@@ -13,7 +14,7 @@ export function databaseOptions(url: string): DataSourceOptions {
     type: 'postgres',
     url,
     entities: [Call, CallTimelineEntry, CallInvite, Device],
-    migrations: [CreateCalls1764080000000, CreateDevices1764090000000, AddConnectionState1764100000000],
+    migrations: [CreateCalls1764080000000, CreateDevices1764090000000, AddConnectionState1764100000000, AddQualitySummary1764110000000],
     synchronize: false,
     migrationsRun: false,
     migrationsTransactionMode: 'each',

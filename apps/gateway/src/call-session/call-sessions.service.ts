@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config.js';
 import { CallsClient } from '../signaling/calls.client.js';
 import type { SignalingNamespace, SignalingSocket } from '../signaling/signaling-socket.js';
+import { CarrierHeartbeat } from './carrier-heartbeat.service.js';
 import { ResumeTokens } from './resume-tokens.service.js';
 
 /**
@@ -16,6 +17,7 @@ export class CallSessions {
   constructor(
     private readonly calls: CallsClient,
     private readonly resumeTokens: ResumeTokens,
+    private readonly carriers: CarrierHeartbeat,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
@@ -30,9 +32,11 @@ export class CallSessions {
     const stillHere = [...ns.sockets.values()].some((s) => s.id !== socket.id && s.data.userId === userId && s.data.deviceId === deviceId);
     if (stillHere) return;
     await Promise.all(
-      Object.keys(calls).map((callId) =>
-        this.calls.act(callId, 'disconnected', { userId, deviceId }).catch((error: unknown) => this.logger.warn(`disconnect of ${userId}/${deviceId} from ${callId} not recorded: ${String(error)}`)),
-      ),
+      Object.keys(calls).map(async (callId) => {
+        // A drop noticed late (ping timeout) after the party already resumed on another node is stale.
+        if (await this.carriers.carriedElsewhere(callId, userId)) return;
+        await this.calls.act(callId, 'disconnected', { userId, deviceId }).catch((error: unknown) => this.logger.warn(`disconnect of ${userId}/${deviceId} from ${callId} not recorded: ${String(error)}`));
+      }),
     );
   }
 

@@ -29,6 +29,12 @@ export class CarrierHeartbeat implements OnApplicationShutdown {
     await this.redis.set(carrierKey(this.config.REDIS_PREFIX, callId, socket.data.userId), this.node, 'PX', this.config.CARRIER_TTL_MS);
   }
 
+  /** True when another node has taken this party over (it resumed there), so a late drop here is stale. */
+  async carriedElsewhere(callId: string, userId: string): Promise<boolean> {
+    const node = await this.redis.get(carrierKey(this.config.REDIS_PREFIX, callId, userId));
+    return node !== null && node !== this.node;
+  }
+
   private async beatAll(ns: SignalingNamespace): Promise<void> {
     const pipeline = this.redis.pipeline();
     for (const socket of ns.sockets.values())

@@ -24,6 +24,8 @@ export const GatewayConfigSchema = z
     /** Development only: POST /dev/tokens mints HS256 tokens for demo users. */
     DEV_TOKENS: env.flag(false),
     CORS_ORIGINS: z.string().default(''),
+    /** Development: serve the web reference client (the bundle in this folder) at /. */
+    WEB_CLIENT_DIR: z.string().min(1).optional(),
     /** Signs resume tokens; shared by every gateway node so a call resumes on any of them. */
     RESUME_TOKEN_SECRET: env.secret(32),
     RESUME_TOKEN_TTL_MS: env.positiveMs(Timeouts.RESUME_TOKEN_TTL_MS),
@@ -42,6 +44,8 @@ export const GatewayConfigSchema = z
       ctx.addIssue({ code: 'custom', path: ['DEV_TOKENS'], message: 'must be off when NODE_ENV=production' });
     if (c.TURN_URLS.length > 0 && !c.TURN_SECRET)
       ctx.addIssue({ code: 'custom', path: ['TURN_SECRET'], message: 'required when TURN_URLS is set' });
+    if (c.WEB_CLIENT_DIR && c.NODE_ENV === 'production')
+      ctx.addIssue({ code: 'custom', path: ['WEB_CLIENT_DIR'], message: 'the reference client is for development only' });
     if (c.DEV_TOKENS && !c.AUTH_JWT_SECRET)
       ctx.addIssue({ code: 'custom', path: ['DEV_TOKENS'], message: 'needs AUTH_JWT_SECRET to sign demo tokens' });
   });

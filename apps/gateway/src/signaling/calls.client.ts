@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { z } from 'zod';
+import { z } from 'zod';
 import {
   type Actor,
   AppError,
@@ -12,6 +12,7 @@ import {
   ErrorCode,
   INTERNAL_TOKEN_HEADER,
   internalRoutes,
+  PushLogEntry,
 } from '#contracts';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config.js';
 
@@ -37,13 +38,21 @@ export class CallsClient {
     return this.post(internalRoutes.action(callId, 'ice-state'), { actor, state }, CallView);
   }
 
-  private async post<S extends z.ZodType>(path: string, body: unknown, schema: S): Promise<z.infer<S>> {
+  pushes(userId: string): Promise<PushLogEntry[]> {
+    return this.request('GET', internalRoutes.pushes(userId), undefined, z.array(PushLogEntry));
+  }
+
+  private post<S extends z.ZodType>(path: string, body: unknown, schema: S): Promise<z.infer<S>> {
+    return this.request('POST', path, body, schema);
+  }
+
+  private async request<S extends z.ZodType>(method: 'GET' | 'POST', path: string, body: unknown, schema: S): Promise<z.infer<S>> {
     let response: Response;
     try {
       response = await fetch(new URL(path, this.config.CALLS_URL), {
-        method: 'POST',
+        method,
         headers: { 'content-type': 'application/json', [INTERNAL_TOKEN_HEADER]: this.config.INTERNAL_API_TOKEN },
-        body: JSON.stringify(body),
+        body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(this.config.CALLS_REQUEST_TIMEOUT_MS),
       });
     } catch (error) {

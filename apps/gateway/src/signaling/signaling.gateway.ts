@@ -13,6 +13,7 @@ import {
   AppStatePayload,
   CallRefPayload,
   IceStatePayload,
+  QualityPayload,
   ResumePayload,
   type ClientResult,
   IceCandidatePayload,
@@ -123,6 +124,11 @@ export class SignalingGateway implements OnGatewayInit<SignalingNamespace>, OnGa
   @SubscribeMessage('call:ice-state')
   async iceState(@ConnectedSocket() s: SignalingSocket, @MessageBody(new ZodValidationPipe(IceStatePayload)) p: IceStatePayload) {
     return ok(await this.signaling.iceState(s, p));
+  }
+
+  @SubscribeMessage('call:quality')
+  quality(@ConnectedSocket() s: SignalingSocket, @MessageBody(new ZodValidationPipe(QualityPayload)) p: QualityPayload) {
+    return ok(this.signaling.quality(s, p));
   }
 
   @SubscribeMessage('call:ice-servers')

@@ -10,6 +10,7 @@ import {
   type IceStatePayload,
   type InvitePayload,
   type MediaStatePayload,
+  type QualityPayload,
   type ResumePayload,
   Rooms,
   type SdpPayload,
@@ -55,8 +56,13 @@ export class SignalingService {
       idempotencyKey: payload.idempotencyKey,
     });
     const role = call.callerId === userId ? 'caller' : 'callee';
-    if (role === 'caller' && call.state !== 'ended' && call.state !== 'active') socket.data.calls[call.id] ??= null;
-    return { callId: call.id, state: call.state, role, merged, ringDeadline: call.ringDeadline };
+    const ringing = role === 'caller' && call.state !== 'ended' && call.state !== 'active';
+    if (ringing) {
+      socket.data.calls[call.id] ??= null;
+      await this.carriers.beat(socket, call.id);
+    }
+    const resumeToken = ringing ? (await this.resumeTokens.issue(userId, deviceId, call.id)).token : null;
+    return { callId: call.id, state: call.state, role, merged, ringDeadline: call.ringDeadline, resumeToken };
   }
 
   async act(socket: SignalingSocket, action: CallAction, { callId }: CallRefPayload): Promise<ClientResult<'call:accept'>> {
@@ -91,6 +97,12 @@ export class SignalingService {
   async iceState(socket: SignalingSocket, { callId, state }: IceStatePayload): Promise<ClientResult<'call:ice-state'>> {
     this.peerRoom(socket, callId);
     await this.calls.iceState(callId, { userId: socket.data.userId, deviceId: socket.data.deviceId }, state);
+    return { callId };
+  }
+
+  /** Off the relay path: queued for the call's timeline; the calls app keeps only its carriers' reports. */
+  quality(socket: SignalingSocket, { callId, sample, final }: QualityPayload): ClientResult<'call:quality'> {
+    this.milestones.report(socket.data, callId, final ? TimelineType.QUALITY_SUMMARY : TimelineType.QUALITY, { ...sample });
     return { callId };
   }
 

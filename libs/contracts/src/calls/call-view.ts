@@ -24,6 +24,8 @@ export const CallView = z.object({
   /** Set while that party's socket is down and its reconnection grace runs. */
   callerDisconnectedAt: Timestamp.nullable(),
   calleeDisconnectedAt: Timestamp.nullable(),
+  /** Each party's final getStats summary, by role, once reported. */
+  qualitySummary: z.record(z.string(), z.unknown()).nullable(),
 });
 export type CallView = z.infer<typeof CallView>;
 

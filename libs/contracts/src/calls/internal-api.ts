@@ -42,7 +42,20 @@ export type CallActionRequest = z.infer<typeof CallActionRequest>;
 
 export const CallIdParam = z.strictObject({ id: CallId });
 
+/** What the APNs answered for a user's devices, newest first (development view). */
+export const PushLogEntry = z.object({
+  at: z.iso.datetime(),
+  callId: CallId,
+  deviceId: DeviceId,
+  kind: z.string(),
+  outcome: z.string(),
+  status: z.number().nullable(),
+  apnsId: z.string().nullable(),
+});
+export type PushLogEntry = z.infer<typeof PushLogEntry>;
+
 export const internalRoutes = {
+  pushes: (userId: string) => `/internal/calls/users/${encodeURIComponent(userId)}/pushes`,
   createCall: () => '/internal/calls',
   action: (id: CallId, action: CallAction | ConnectionAction | 'ice-state') => `/internal/calls/${id}/${action}`,
 } as const;

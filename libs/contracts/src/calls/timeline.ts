@@ -31,6 +31,8 @@ export const TimelineType = {
   MEDIA_DOWN: 'media-down',
   MEDIA_RECOVERED: 'media-recovered',
   ICE_FAILED: 'ice-failed',
+  QUALITY: 'quality',
+  QUALITY_SUMMARY: 'quality-summary',
 } as const;
 export type TimelineType = (typeof TimelineType)[keyof typeof TimelineType];
 
@@ -41,5 +43,7 @@ export const SIGNALING_MILESTONES = [
   TimelineType.MEDIA_STATE,
   TimelineType.ICE_RESTART,
   TimelineType.REPLAYED,
+  TimelineType.QUALITY,
+  TimelineType.QUALITY_SUMMARY,
 ] as const;
 export type SignalingMilestone = (typeof SIGNALING_MILESTONES)[number];

@@ -18,6 +18,7 @@ import {
   MediaStatePayload,
   PeerReconnectingEvent,
   PeerResumedEvent,
+  QualityPayload,
   ProtocolErrorEvent,
   RelayedIceCandidateEvent,
   RelayedMediaStateEvent,
@@ -40,6 +41,8 @@ export const InviteResult = z.object({
   merged: z.boolean(),
   /** When the call ends as missed if nobody answers. */
   ringDeadline: z.iso.datetime(),
+  /** For the caller of a ringing call: resume it after a reconnect, before anyone answers. */
+  resumeToken: z.string().nullable(),
 });
 export const TransitionResult = z.object({ callId: CallId, state: CallState });
 export const RelayResult = z.object({ callId: CallId });
@@ -62,6 +65,7 @@ export const ClientEvents = {
   'call:media-state': { payload: MediaStatePayload, result: RelayResult, summary: 'Camera facing, video on/off, microphone muted.' },
   'call:ice-state': { payload: IceStatePayload, result: RelayResult, summary: 'Your RTCPeerConnection.iceConnectionState changed (drives the media grace).' },
   'call:ice-servers': { payload: CallRefPayload, result: IceServersResult, summary: 'Fresh STUN/TURN credentials, e.g. before an ICE restart.' },
+  'call:quality': { payload: QualityPayload, result: RelayResult, summary: 'A connection-quality sample from getStats (final: the summary at hangup).' },
   'call:resume': { payload: ResumePayload, result: ResumeResult, summary: 'Back after a dropped socket: rejoin the call and get what you missed.' },
   'session:app-state': { payload: AppStatePayload, result: AppStateResult, summary: 'The app entered the foreground or background (a foreground app gets no VoIP push).' },
 } as const;

@@ -50,6 +50,23 @@ export const MediaStatePayload = z.strictObject({ callId: CallId, state: MediaSt
 
 export const IceStatePayload = z.strictObject({ callId: CallId, state: IceConnectionState });
 
+/** A compact getStats() sample (RingRTC's CallSummary fields as a template); absent = not measured. */
+export const QualitySample = z.strictObject({
+  at: z.iso.datetime(),
+  rttMs: z.number().nonnegative().max(60_000).optional(),
+  jitterMs: z.number().nonnegative().max(60_000).optional(),
+  packetLossPct: z.number().min(0).max(100).optional(),
+  inboundKbps: z.number().nonnegative().max(1_000_000).optional(),
+  outboundKbps: z.number().nonnegative().max(1_000_000).optional(),
+  framesPerSecond: z.number().nonnegative().max(240).optional(),
+  framesDecoded: z.number().int().nonnegative().optional(),
+  candidateType: z.enum(['host', 'srflx', 'prflx', 'relay']).optional(),
+});
+export type QualitySample = z.infer<typeof QualitySample>;
+/** Every few seconds a sample; at hangup `final: true` with the call's summary. */
+export const QualityPayload = z.strictObject({ callId: CallId, sample: QualitySample, final: z.boolean().default(false) });
+export type QualityPayload = z.infer<typeof QualityPayload>;
+
 /** After a reconnect: prove you are the device that carried the call, and say what you last saw. */
 export const ResumePayload = z.strictObject({
   callId: CallId,
