@@ -29,7 +29,7 @@ async function connectedCall(callerNode = platform.gateways[0]!, calleeNode = pl
 }
 
 const resume = (device: TestDevice, callId: string, resumeToken: string) =>
-  device.send('call:resume', { callId, resumeToken, lastSeq: device.lastSeq.get(callId) ?? 0 });
+  device.send('call:resume', { callId, resumeToken, lastSeq: device.lastSeqOf(callId) });
 
 const candidatesFor = (device: TestDevice, callId: string) =>
   device.received.filter((r) => r.event === 'call:ice-candidate' && (r.payload as { callId: string }).callId === callId).map((r) => (r.payload as ServerPayload<'call:ice-candidate'>).candidate?.candidate);

@@ -4,10 +4,13 @@
  * seq that skips ahead waits until the replay fills the gap.
  */
 export class SeqBuffer<T> {
-  private last = 0;
   private readonly held = new Map<number, T>();
 
-  constructor(private readonly deliver: (message: T) => void) {}
+  /** `last`: the highest seq already delivered (after a reconnect, what the app had seen). */
+  constructor(
+    private readonly deliver: (message: T) => void,
+    private last = 0,
+  ) {}
 
   get lastSeq(): number {
     return this.last;

@@ -95,7 +95,7 @@ export class Platform {
   /** The same device coming back on a new socket (any node), remembering what it had seen. */
   async reconnect(device: TestDevice, gateway: AppProcess = this.gateway): Promise<TestDevice> {
     const again = await this.device(device.userId, { deviceId: device.deviceId, gateway });
-    for (const [callId, seq] of device.lastSeq) again.lastSeq.set(callId, seq);
+    again.continueFrom(device);
     return again;
   }
 

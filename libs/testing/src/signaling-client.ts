@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { io, type Socket } from 'socket.io-client';
+import { SeqBuffer } from '../../client-sdk/src/seq-buffer.js';
 import {
   type Ack,
   type ClientEventName,
@@ -32,10 +33,11 @@ export async function mintToken(secret: string, userId: string, options: { name?
  */
 export class TestDevice {
   readonly received: { event: ServerEventName; payload: unknown }[] = [];
-  /** Highest seq delivered per call, as the SDK keeps it: seen ones are dropped, early ones held. */
-  readonly lastSeq = new Map<string, number>();
   readonly duplicates: { event: ServerEventName; payload: unknown }[] = [];
-  private readonly held = new Map<string, Map<number, { event: ServerEventName; payload: unknown }>>();
+  /** The SDK's reorder buffer per call: seen seqs are dropped, early ones held until the gap fills. */
+  private readonly buffers = new Map<string, SeqBuffer<{ event: ServerEventName; payload: unknown }>>();
+  /** Carried over from a previous socket of the same device, for a resume. */
+  private readonly startSeq = new Map<string, number>();
   private waiters: { event: ServerEventName; match: (p: unknown) => boolean; resolve: (p: unknown) => void }[] = [];
 
   private constructor(
@@ -50,18 +52,26 @@ export class TestDevice {
     socket.onAny((event: ServerEventName, payload: unknown) => {
       const { callId, seq } = (payload ?? {}) as { callId?: string; seq?: number };
       if (!callId || typeof seq !== 'number') return this.accept(event, payload);
-      const last = this.lastSeq.get(callId) ?? 0;
-      const held = this.held.get(callId) ?? new Map<number, { event: ServerEventName; payload: unknown }>();
-      this.held.set(callId, held);
-      if (seq <= last || held.has(seq)) return void this.duplicates.push({ event, payload });
-      held.set(seq, { event, payload });
-      for (let next = last + 1; held.has(next); next += 1) {
-        const message = held.get(next)!;
-        held.delete(next);
-        this.lastSeq.set(callId, next);
-        this.accept(message.event, message.payload);
-      }
+      if (!this.buffer(callId).push(seq, { event, payload })) this.duplicates.push({ event, payload });
     });
+  }
+
+  private buffer(callId: string): SeqBuffer<{ event: ServerEventName; payload: unknown }> {
+    let buffer = this.buffers.get(callId);
+    if (!buffer) {
+      buffer = new SeqBuffer((m) => this.accept(m.event, m.payload), this.startSeq.get(callId) ?? 0);
+      this.buffers.set(callId, buffer);
+    }
+    return buffer;
+  }
+
+  lastSeqOf(callId: string): number {
+    return this.buffers.get(callId)?.lastSeq ?? this.startSeq.get(callId) ?? 0;
+  }
+
+  /** Continue a previous socket's view of a call (what a reconnecting app remembers). */
+  continueFrom(previous: TestDevice): void {
+    for (const [callId, buffer] of previous.buffers) this.startSeq.set(callId, buffer.lastSeq);
   }
 
   private accept(event: ServerEventName, payload: unknown): void {
