@@ -33,7 +33,8 @@ async function callScripted(script: Parameters<NonNullable<Platform['apns']>['sc
 
 const attempts = (timeline: TimelineEntryView[]) =>
   timeline.filter((t) => t.type === 'push-attempt').map((t) => t.data as { outcome: string; status: number | null; reason: string | null });
-const voipToken = async (calleeId: string) => (await platform.db.query('SELECT voip_token FROM devices WHERE user_id = $1', [calleeId])).rows[0].voip_token;
+const voipToken = async (calleeId: string) =>
+  (await platform.db.query('SELECT voip_token FROM devices WHERE user_id = $1', [calleeId])).rows[0].voip_token;
 
 describe('what each APNs answer does', () => {
   it.each([
@@ -42,9 +43,14 @@ describe('what each APNs answer does', () => {
     ['400 BadDeviceToken', { status: 400, reason: 'BadDeviceToken' }],
     ['400 DeviceTokenNotForTopic', { status: 400, reason: 'DeviceTokenNotForTopic' }],
   ] as const)('%s invalidates the token and is not retried', async (_, answer) => {
-    const { calleeId, token, callId } = await callScripted({ ...answer, ...(answer.status === 410 ? { timestamp: Date.now() + 1000 } : {}) });
+    const { calleeId, token, callId } = await callScripted({
+      ...answer,
+      ...(answer.status === 410 ? { timestamp: Date.now() + 1000 } : {}),
+    });
     const detail = await platform.timeline(callId, (t) => t.includes('push-attempt'));
-    expect(attempts(detail.timeline)).toEqual([expect.objectContaining({ outcome: 'token-invalid', status: answer.status, reason: answer.reason })]);
+    expect(attempts(detail.timeline)).toEqual([
+      expect.objectContaining({ outcome: 'token-invalid', status: answer.status, reason: answer.reason }),
+    ]);
     expect(await voipToken(calleeId)).toBeNull();
     await new Promise((r) => setTimeout(r, 700));
     expect(platform.apns!.requestsFor(token)).toHaveLength(1);

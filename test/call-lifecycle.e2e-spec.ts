@@ -44,7 +44,12 @@ describe('a one-on-one call through the real apps', () => {
     await caller.next('call:ringing', (p) => p.callId === callId);
 
     expect(await phone.must('call:accept', { callId })).toEqual({ callId, state: 'active' });
-    expect(await caller.next('call:accepted', (p) => p.callId === callId)).toMatchObject({ callId, answeredDeviceId: 'bob-phone', role: 'caller', polite: false });
+    expect(await caller.next('call:accepted', (p) => p.callId === callId)).toMatchObject({
+      callId,
+      answeredDeviceId: 'bob-phone',
+      role: 'caller',
+      polite: false,
+    });
     expect(await phone.next('call:accepted', (p) => p.callId === callId)).toMatchObject({ role: 'callee' });
     await ipad.next('call:answered-elsewhere', (p) => p.callId === callId);
 
@@ -55,7 +60,11 @@ describe('a one-on-one call through the real apps', () => {
     // Swift's UUID().uuidString is uppercase; the gateway treats ids case-insensitively.
     await caller.must('call:ice-candidate', { callId: callId.toUpperCase(), candidate });
     await caller.must('call:ice-candidate', { callId, candidate: null });
-    expect(await phone.next('call:ice-candidate', (p) => p.callId === callId && p.candidate === null)).toEqual({ callId, candidate: null, seq: 3 });
+    expect(await phone.next('call:ice-candidate', (p) => p.callId === callId && p.candidate === null)).toEqual({
+      callId,
+      candidate: null,
+      seq: 3,
+    });
     expect(phone.eventsFor(callId).filter((e) => e === 'call:ice-candidate')).toHaveLength(2);
     await phone.must('call:media-state', { callId, state: { camera: 'back', videoEnabled: true, audioMuted: false } });
     expect(await caller.next('call:media-state', (p) => p.callId === callId)).toMatchObject({ state: { camera: 'back' } });
@@ -67,7 +76,9 @@ describe('a one-on-one call through the real apps', () => {
     // The iPad stopped ringing at answered-elsewhere and hears nothing more about this call.
     expect(ipad.eventsFor(callId)).toEqual(['call:incoming', 'call:answered-elsewhere']);
 
-    const { rows } = await platform.db.query('SELECT state, end_reason, duration_ms, answered_device_id FROM calls WHERE id = $1', [callId]);
+    const { rows } = await platform.db.query('SELECT state, end_reason, duration_ms, answered_device_id FROM calls WHERE id = $1', [
+      callId,
+    ]);
     expect(rows[0]).toMatchObject({ state: 'ended', end_reason: 'completed', answered_device_id: 'bob-phone' });
     expect(rows[0].duration_ms).toBeGreaterThanOrEqual(50);
 
@@ -80,7 +91,18 @@ describe('a one-on-one call through the real apps', () => {
       await new Promise((r) => setTimeout(r, 100));
     } while (Date.now() < deadline);
     const types = detail.timeline.map((t) => t.type);
-    expect(types).toEqual(expect.arrayContaining(['invited', 'ringing', 'accepted', 'offer-relayed', 'answer-relayed', 'end-of-candidates', 'media-state', 'hung-up']));
+    expect(types).toEqual(
+      expect.arrayContaining([
+        'invited',
+        'ringing',
+        'accepted',
+        'offer-relayed',
+        'answer-relayed',
+        'end-of-candidates',
+        'media-state',
+        'hung-up',
+      ]),
+    );
     expect(types.slice(0, 4)).toEqual(['invited', 'ringing', 'ringing', 'accepted']);
     expect(detail.timeline.map((t) => t.seq)).toEqual(types.map((_, i) => i + 1));
   });

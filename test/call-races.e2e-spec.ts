@@ -30,10 +30,10 @@ describe('races the server settles', () => {
         ben.next('call:accepted', (p) => p.callId === a.callId),
       ]);
       expect([annAccepted.role, benAccepted.role].sort()).toEqual(['callee', 'caller']);
-      const { rows } = await platform.db.query(
-        'SELECT id, state FROM calls WHERE caller_id IN ($1, $2) AND callee_id IN ($1, $2)',
-        [ann.userId, ben.userId],
-      );
+      const { rows } = await platform.db.query('SELECT id, state FROM calls WHERE caller_id IN ($1, $2) AND callee_id IN ($1, $2)', [
+        ann.userId,
+        ben.userId,
+      ]);
       expect(rows).toEqual([{ id: a.callId, state: 'active' }]);
 
       // The merged call carries media: the caller's offer reaches the other side.
@@ -65,7 +65,10 @@ describe('races the server settles', () => {
       const { rows } = await platform.db.query('SELECT state, answered_device_id FROM calls WHERE id = $1', [callId]);
       expect(rows[0]).toEqual({ state: 'active', answered_device_id: winner.deviceId });
       // The loser cannot relay into the call it lost.
-      expect(await loser.send('call:sdp', { callId, description: { type: 'answer', sdp: 'v=0\r\n' } })).toMatchObject({ ok: false, error: { code: 'NOT_A_PARTY' } });
+      expect(await loser.send('call:sdp', { callId, description: { type: 'answer', sdp: 'v=0\r\n' } })).toMatchObject({
+        ok: false,
+        error: { code: 'NOT_A_PARTY' },
+      });
       await caller.must('call:hangup', { callId });
     }
   });

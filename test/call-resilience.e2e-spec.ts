@@ -5,12 +5,20 @@ import { Platform, type TestDevice } from '#testing';
 
 const GRACE_MS = 3000;
 const MEDIA_GRACE_MS = 2500;
-const candidate = (n: number) => ({ candidate: `candidate:${n} 1 udp 2122260223 127.0.0.1 ${50000 + n} typ host`, sdpMid: '0', sdpMLineIndex: 0 });
+const candidate = (n: number) => ({
+  candidate: `candidate:${n} 1 udp 2122260223 127.0.0.1 ${50000 + n} typ host`,
+  sdpMid: '0',
+  sdpMLineIndex: 0,
+});
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let platform: Platform;
 
 beforeAll(async () => {
-  platform = await Platform.start({ gateways: 2, notifier: false, env: { RECONNECT_GRACE_MS: String(GRACE_MS), MEDIA_GRACE_MS: String(MEDIA_GRACE_MS), CARRIER_TTL_MS: '1500' } });
+  platform = await Platform.start({
+    gateways: 2,
+    notifier: false,
+    env: { RECONNECT_GRACE_MS: String(GRACE_MS), MEDIA_GRACE_MS: String(MEDIA_GRACE_MS), CARRIER_TTL_MS: '1500' },
+  });
 }, 60_000);
 afterAll(async () => platform?.stop());
 
@@ -32,7 +40,9 @@ const resume = (device: TestDevice, callId: string, resumeToken: string) =>
   device.send('call:resume', { callId, resumeToken, lastSeq: device.lastSeqOf(callId) });
 
 const candidatesFor = (device: TestDevice, callId: string) =>
-  device.received.filter((r) => r.event === 'call:ice-candidate' && (r.payload as { callId: string }).callId === callId).map((r) => (r.payload as ServerPayload<'call:ice-candidate'>).candidate?.candidate);
+  device.received
+    .filter((r) => r.event === 'call:ice-candidate' && (r.payload as { callId: string }).callId === callId)
+    .map((r) => (r.payload as ServerPayload<'call:ice-candidate'>).candidate?.candidate);
 
 describe('signaling interruptions', () => {
   it('a dropped socket resumes: the peer is told, and what was missed arrives in order, exactly once', async () => {
@@ -51,7 +61,10 @@ describe('signaling interruptions', () => {
     const ack = await resume(back, callId, callerAccepted.resumeToken);
     const resumeMs = performance.now() - started;
     console.log(`socket back → party back in the call (connect + resume + replay): ${resumeMs.toFixed(1)} ms`);
-    expect(ack).toMatchObject({ ok: true, data: { callId, state: 'active', role: 'caller', polite: false, peerDeviceId: 'bob-phone', peerReconnecting: false } });
+    expect(ack).toMatchObject({
+      ok: true,
+      data: { callId, state: 'active', role: 'caller', polite: false, peerDeviceId: 'bob-phone', peerReconnecting: false },
+    });
     if (!ack.ok) throw new Error('unreachable');
     expect(ack.data.replayed).toBe(5);
     await callee.next('call:peer-resumed', (p) => p.callId === callId);
@@ -104,7 +117,10 @@ describe('signaling interruptions', () => {
       expect(await resume(device, callId, token)).toMatchObject({ ok: false, error: { code: 'RESUME_REFUSED' } });
     }
     // Nothing changed: Mallory cannot relay, and the real parties still can.
-    expect(await mallory.send('call:sdp', { callId, description: { type: 'offer', sdp: 'v=0' } })).toMatchObject({ ok: false, error: { code: 'NOT_A_PARTY' } });
+    expect(await mallory.send('call:sdp', { callId, description: { type: 'offer', sdp: 'v=0' } })).toMatchObject({
+      ok: false,
+      error: { code: 'NOT_A_PARTY' },
+    });
     await callee.must('call:ice-candidate', { callId, candidate: candidate(1) });
     await caller.next('call:ice-candidate', (p) => p.callId === callId);
     await caller.must('call:hangup', { callId });
@@ -161,13 +177,22 @@ describe('media interruptions while signaling stays up', () => {
     ]);
     const atCallee = await callee.next('call:sdp', (p) => p.callId === callId && p.iceRestart);
     const atCaller = await caller.next('call:sdp', (p) => p.callId === callId && p.iceRestart);
-    expect(atCallee).toMatchObject({ iceRestart: true, description: { sdp: 'v=0\r\nrestart-a\r\n' }, iceServers: { iceServers: expect.any(Array) } });
+    expect(atCallee).toMatchObject({
+      iceRestart: true,
+      description: { sdp: 'v=0\r\nrestart-a\r\n' },
+      iceServers: { iceServers: expect.any(Array) },
+    });
     expect(atCaller).toMatchObject({ iceRestart: true, description: { sdp: 'v=0\r\nrestart-b\r\n' } });
     // The polite callee rolls back and answers; the caller's restart wins.
     await callee.must('call:sdp', { callId, description: { type: 'answer', sdp: 'v=0\r\nanswer-a\r\n' } });
     await caller.next('call:sdp', (p) => p.callId === callId && p.description.type === 'answer');
     const detail = await platform.timeline(callId, (t) => t.filter((x) => x === 'ice-restart').length === 2);
-    expect(detail.timeline.filter((t) => t.type === 'ice-restart').map((t) => t.actorUserId).sort()).toEqual([callee.userId, caller.userId].sort());
+    expect(
+      detail.timeline
+        .filter((t) => t.type === 'ice-restart')
+        .map((t) => t.actorUserId)
+        .sort(),
+    ).toEqual([callee.userId, caller.userId].sort());
     await caller.must('call:hangup', { callId });
   });
 

@@ -35,7 +35,9 @@ describe('ICE servers issued by the platform, checked by a real coturn', () => {
     await callee.must('call:accept', { callId });
     const accepted = await caller.next('call:accepted', (p) => p.callId === callId);
     const fresh = await caller.must('call:ice-servers', { callId });
-    const rest = await fetch(`${platform.gateway.url}/ice-servers?callId=${callId}`, { headers: { authorization: `Bearer ${await platform.token(caller.userId)}` } });
+    const rest = await fetch(`${platform.gateway.url}/ice-servers?callId=${callId}`, {
+      headers: { authorization: `Bearer ${await platform.token(caller.userId)}` },
+    });
     expect(rest.status).toBe(200);
 
     for (const view of [incoming.iceServers, accepted.iceServers, fresh, (await rest.json()) as IceServersView]) {
@@ -49,7 +51,9 @@ describe('ICE servers issued by the platform, checked by a real coturn', () => {
   });
 
   it('refuses credentials whose username was altered after signing', async () => {
-    const rest = await fetch(`${platform.gateway.url}/ice-servers`, { headers: { authorization: `Bearer ${await platform.token('t-c')}` } });
+    const rest = await fetch(`${platform.gateway.url}/ice-servers`, {
+      headers: { authorization: `Bearer ${await platform.token('t-c')}` },
+    });
     const { username, credential } = turnOf((await rest.json()) as IceServersView);
     const [expiry, ...rest2] = username.split(':');
     const extended = [String(Number(expiry) + 86_400), ...rest2].join(':');

@@ -17,7 +17,12 @@ async function callCount(): Promise<number> {
 }
 
 function refusal(auth: Record<string, unknown>): Promise<{ message: string; data?: { code: string } }> {
-  const socket = io(`${platform.gateway.url}${SIGNALING_NAMESPACE}`, { auth, transports: ['websocket'], reconnection: false, forceNew: true });
+  const socket = io(`${platform.gateway.url}${SIGNALING_NAMESPACE}`, {
+    auth,
+    transports: ['websocket'],
+    reconnection: false,
+    forceNew: true,
+  });
   return new Promise((resolve, reject) => {
     socket.once('connect', () => reject(new Error('connection was accepted')));
     socket.once('connect_error', (error) => {
@@ -31,8 +36,16 @@ describe('authentication at the handshake', () => {
   it.each([
     ['no token', async () => ({ deviceId: 'd1' }), 'AUTH_TOKEN_MISSING'],
     ['a malformed token', async () => ({ token: 'not-a-jwt', deviceId: 'd1' }), 'AUTH_TOKEN_INVALID'],
-    ['a token signed with another secret', async () => ({ token: await mintToken('x'.repeat(40), 'eve'), deviceId: 'd1' }), 'AUTH_TOKEN_INVALID'],
-    ['an expired token', async () => ({ token: await mintToken(platform.jwtSecret, 'eve', { expiresIn: '-1m' }), deviceId: 'd1' }), 'AUTH_TOKEN_EXPIRED'],
+    [
+      'a token signed with another secret',
+      async () => ({ token: await mintToken('x'.repeat(40), 'eve'), deviceId: 'd1' }),
+      'AUTH_TOKEN_INVALID',
+    ],
+    [
+      'an expired token',
+      async () => ({ token: await mintToken(platform.jwtSecret, 'eve', { expiresIn: '-1m' }), deviceId: 'd1' }),
+      'AUTH_TOKEN_EXPIRED',
+    ],
     ['a bad device id', async () => ({ token: await platform.token('eve'), deviceId: 'has spaces' }), 'DEVICE_ID_INVALID'],
   ])('refuses %s with a stable code', async (_, auth, code) => {
     const error = await refusal(await auth());
@@ -48,7 +61,10 @@ describe('every message gets an answer; bad ones change nothing', () => {
     const mallory = await platform.device('g-mallory');
     const { callId } = await alice.must('call:invite', { calleeId: 'g-bob', media: 'video', idempotencyKey: key() });
     // Before accept, not even the parties can relay.
-    expect(await alice.send('call:sdp', { callId, description: { type: 'offer', sdp: 'v=0' } })).toMatchObject({ ok: false, error: { code: 'NOT_A_PARTY' } });
+    expect(await alice.send('call:sdp', { callId, description: { type: 'offer', sdp: 'v=0' } })).toMatchObject({
+      ok: false,
+      error: { code: 'NOT_A_PARTY' },
+    });
     await bob.must('call:accept', { callId });
     await alice.next('call:accepted');
 
@@ -73,13 +89,28 @@ describe('every message gets an answer; bad ones change nothing', () => {
 
   it.each([
     ['a missing field', 'call:invite', { media: 'video', idempotencyKey: 'key-12345678' }, 'VALIDATION_FAILED'],
-    ['an extra field', 'call:invite', { calleeId: 'x', media: 'video', idempotencyKey: 'key-12345678', callerId: 'spoofed' }, 'VALIDATION_FAILED'],
+    [
+      'an extra field',
+      'call:invite',
+      { calleeId: 'x', media: 'video', idempotencyKey: 'key-12345678', callerId: 'spoofed' },
+      'VALIDATION_FAILED',
+    ],
     ['a wrong type', 'call:invite', { calleeId: 42, media: 'video', idempotencyKey: 'key-12345678' }, 'VALIDATION_FAILED'],
     ['an unknown media kind', 'call:invite', { calleeId: 'x', media: 'hologram', idempotencyKey: 'key-12345678' }, 'VALIDATION_FAILED'],
     ['a malformed call id', 'call:accept', { callId: 'not-a-uuid' }, 'VALIDATION_FAILED'],
     ['a payload that is not an object', 'call:hangup', 'hello', 'VALIDATION_FAILED'],
-    ['an oversized SDP', 'call:sdp', { callId: randomUUID(), description: { type: 'offer', sdp: 'a'.repeat(MAX_SDP_BYTES + 1) } }, 'PAYLOAD_TOO_LARGE'],
-    ['an oversized candidate', 'call:ice-candidate', { callId: randomUUID(), candidate: { candidate: 'c'.repeat(MAX_CANDIDATE_BYTES + 1), sdpMid: '0', sdpMLineIndex: 0 } }, 'PAYLOAD_TOO_LARGE'],
+    [
+      'an oversized SDP',
+      'call:sdp',
+      { callId: randomUUID(), description: { type: 'offer', sdp: 'a'.repeat(MAX_SDP_BYTES + 1) } },
+      'PAYLOAD_TOO_LARGE',
+    ],
+    [
+      'an oversized candidate',
+      'call:ice-candidate',
+      { callId: randomUUID(), candidate: { candidate: 'c'.repeat(MAX_CANDIDATE_BYTES + 1), sdpMid: '0', sdpMLineIndex: 0 } },
+      'PAYLOAD_TOO_LARGE',
+    ],
     ['an unknown event', 'call:teleport', { callId: randomUUID() }, 'UNKNOWN_EVENT'],
   ])('answers %s with %s', async (_, event, payload, code) => {
     const device = await platform.device(`v-${randomUUID().slice(0, 8)}`);
@@ -93,7 +124,10 @@ describe('every message gets an answer; bad ones change nothing', () => {
   it('answers a message sent without an ack callback with protocol:error', async () => {
     const device = await platform.device('no-ack');
     (device.socket.emit as (e: string, p: unknown) => void)('call:invite', { calleeId: 'x', media: 'video', idempotencyKey: key() });
-    expect(await device.next('protocol:error')).toEqual({ event: 'call:invite', error: { code: 'ACK_REQUIRED', message: expect.any(String) } });
+    expect(await device.next('protocol:error')).toEqual({
+      event: 'call:invite',
+      error: { code: 'ACK_REQUIRED', message: expect.any(String) },
+    });
   });
 
   it('says the calls app is unavailable instead of hanging, and reports it in health', async () => {
@@ -109,7 +143,12 @@ describe('every message gets an answer; bad ones change nothing', () => {
       device.close();
       const health = await fetch(`${gateway.url}/health`);
       expect(health.status).toBe(503);
-      expect(await health.json()).toMatchObject({ code: 'NOT_READY', status: 'error', error: { calls: { status: 'down' } }, info: { redis: { status: 'up' } } });
+      expect(await health.json()).toMatchObject({
+        code: 'NOT_READY',
+        status: 'error',
+        error: { calls: { status: 'down' } },
+        info: { redis: { status: 'up' } },
+      });
     } finally {
       await gateway.stop();
     }

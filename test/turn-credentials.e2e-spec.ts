@@ -33,7 +33,8 @@ function turnCredentials(view: IceServersView) {
 
 async function expectAllocated(credentials: { username: string; credential: string }) {
   const result = await tryTurnAllocation(coturn, credentials);
-  if (!result.ok) throw new Error(`allocation refused for ${credentials.username}:\n${result.output}\n--- coturn ---\n${coturn.logs.join('')}`);
+  if (!result.ok)
+    throw new Error(`allocation refused for ${credentials.username}:\n${result.output}\n--- coturn ---\n${coturn.logs.join('')}`);
 }
 
 /** Refused by coturn's credential check, not by anything else that can make an allocation fail. */

@@ -82,7 +82,15 @@ describe('waking the callee with VoIP pushes', () => {
     const detail = await platform.timeline(callId, (t) => t.filter((x) => x === 'push-attempt').length >= 2);
     const attempts = detail.timeline.filter((t) => t.type === 'push-attempt');
     expect(attempts.map((a) => a.data)).toEqual(
-      expect.arrayContaining([expect.objectContaining({ kind: 'voip', outcome: 'delivered', status: 200, apnsId: phonePush.apnsId, latencyMs: expect.any(Number) })]),
+      expect.arrayContaining([
+        expect.objectContaining({
+          kind: 'voip',
+          outcome: 'delivered',
+          status: 200,
+          apnsId: phonePush.apnsId,
+          latencyMs: expect.any(Number),
+        }),
+      ]),
     );
     expect(new Set(attempts.map((a) => a.actorDeviceId))).toEqual(new Set(['phone', 'ipad']));
 
@@ -106,7 +114,9 @@ describe('waking the callee with VoIP pushes', () => {
     expect(alert.headers).toMatchObject({ 'apns-push-type': 'alert', 'apns-topic': BUNDLE, 'apns-collapse-id': callId });
     expect(alert.payload).toMatchObject({ aps: { alert: { title: 'Missed call', body: 'Missed call from Ada' } }, callId });
     await new Promise((r) => setTimeout(r, 500));
-    const voipPushes = platform.apns!.requests.filter((r) => r.headers['apns-push-type'] === 'voip' && (r.payload as { callId?: string } | null)?.callId === callId);
+    const voipPushes = platform.apns!.requests.filter(
+      (r) => r.headers['apns-push-type'] === 'voip' && (r.payload as { callId?: string } | null)?.callId === callId,
+    );
     expect(voipPushes.map((r) => r.token).sort()).toEqual([devices.phone.voip, devices.ipad.voip].sort());
     expect(platform.apns!.requestsFor(devices.ipad.apns)).toEqual([]);
   });
@@ -119,7 +129,10 @@ describe('waking the callee with VoIP pushes', () => {
     await phone.next('call:incoming', (p) => p.callId === callId);
     await platform.apns!.waitFor((r) => r.token === devices.ipad.voip);
     const detail = await platform.timeline(callId, (t) => t.includes('push-skipped'));
-    expect(detail.timeline.find((t) => t.type === 'push-skipped')).toMatchObject({ actorDeviceId: 'phone', data: { reason: 'app-in-foreground' } });
+    expect(detail.timeline.find((t) => t.type === 'push-skipped')).toMatchObject({
+      actorDeviceId: 'phone',
+      data: { reason: 'app-in-foreground' },
+    });
     expect(platform.apns!.requestsFor(devices.phone.voip)).toEqual([]);
 
     // Once the app says it went to the background, the next call wakes it with a push too.
@@ -134,15 +147,26 @@ describe('waking the callee with VoIP pushes', () => {
     const { calleeId } = await offlineCallee();
     const { caller, callId } = await invite(calleeId);
     await caller.must('call:cancel', { callId });
-    const state = await fetch(`${platform.calls.url}/calls/${callId}/state`, { headers: { authorization: `Bearer ${await platform.token(calleeId)}` } });
+    const state = await fetch(`${platform.calls.url}/calls/${callId}/state`, {
+      headers: { authorization: `Bearer ${await platform.token(calleeId)}` },
+    });
     expect(await state.json()).toMatchObject({ callId, state: 'ended', endReason: 'cancelled' });
-    const stranger = await fetch(`${platform.calls.url}/calls/${callId}/state`, { headers: { authorization: `Bearer ${await platform.token('nosy')}` } });
+    const stranger = await fetch(`${platform.calls.url}/calls/${callId}/state`, {
+      headers: { authorization: `Bearer ${await platform.token('nosy')}` },
+    });
     expect(stranger.status).toBe(404);
   });
 });
 
 describe('device registration', () => {
-  const valid = () => ({ platform: 'ios', voipToken: hexToken(), apnsToken: null, apnsEnvironment: 'production', bundleId: BUNDLE, appVersion: '2.0' });
+  const valid = () => ({
+    platform: 'ios',
+    voipToken: hexToken(),
+    apnsToken: null,
+    apnsEnvironment: 'production',
+    bundleId: BUNDLE,
+    appVersion: '2.0',
+  });
 
   it.each([
     ['a token that is not hex', { voipToken: 'zz'.repeat(32) }],
@@ -162,7 +186,11 @@ describe('device registration', () => {
   });
 
   it('refuses an unauthenticated registration', async () => {
-    const response = await fetch(`${platform.calls.url}/devices/phone`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(valid()) });
+    const response = await fetch(`${platform.calls.url}/devices/phone`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(valid()),
+    });
     expect(response.status).toBe(401);
     expect(await response.json()).toMatchObject({ code: 'AUTH_TOKEN_MISSING' });
   });
@@ -173,12 +201,18 @@ describe('device registration', () => {
     expect((await platform.registerDevice('mover-1', 'old-phone', { ...body, appVersion: '2.1' })).status).toBe(200);
     // The same phone, now signed in as someone else: the token follows the new registration.
     expect((await platform.registerDevice('mover-2', 'new-phone', body)).status).toBe(200);
-    const { rows } = await platform.db.query('SELECT user_id, device_id, voip_token, app_version FROM devices WHERE user_id LIKE $1 ORDER BY user_id', ['mover-%']);
+    const { rows } = await platform.db.query(
+      'SELECT user_id, device_id, voip_token, app_version FROM devices WHERE user_id LIKE $1 ORDER BY user_id',
+      ['mover-%'],
+    );
     expect(rows).toEqual([
       { user_id: 'mover-1', device_id: 'old-phone', voip_token: null, app_version: '2.1' },
       { user_id: 'mover-2', device_id: 'new-phone', voip_token: body.voipToken, app_version: '2.0' },
     ]);
-    const removed = await fetch(`${platform.calls.url}/devices/new-phone`, { method: 'DELETE', headers: { authorization: `Bearer ${await platform.token('mover-2')}` } });
+    const removed = await fetch(`${platform.calls.url}/devices/new-phone`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${await platform.token('mover-2')}` },
+    });
     expect(removed.status).toBe(204);
   });
 });

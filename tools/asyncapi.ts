@@ -81,7 +81,12 @@ const CONNECT_ERROR_CODES = [
 ];
 
 const HandshakeAuth = z.object({
-  token: z.string().min(1).describe('Access token (JWT with sub and exp; the optional name claim is shown to callees). May instead be sent as an `Authorization: Bearer` header.'),
+  token: z
+    .string()
+    .min(1)
+    .describe(
+      'Access token (JWT with sub and exp; the optional name claim is shown to callees). May instead be sent as an `Authorization: Bearer` header.',
+    ),
   deviceId: DeviceId.describe('Stable id of this app install; every event for this device is addressed by it.'),
 });
 
@@ -90,7 +95,8 @@ function sharedSchemas(): JsonObject {
     ErrorCode: {
       type: 'string',
       enum: Object.values(ErrorCode),
-      description: 'Stable error code: switch on it, never on `message`. New codes may be added; treat an unknown one as a failure of that message.',
+      description:
+        'Stable error code: switch on it, never on `message`. New codes may be added; treat an unknown one as a failure of that message.',
     },
     ErrorBody: {
       type: 'object',
@@ -162,7 +168,12 @@ function addServerEvents(parts: Parts): void {
     const id = `${camel(event)}Event`;
     put(parts.schemas, `${pascal(event)}EventPayload`, jsonSchema(payload));
     put(parts.messages, id, { name: event, title: event, summary, payload: schemaRef(`${pascal(event)}EventPayload`) });
-    put(parts.operations, `send${pascal(event)}Event`, { action: 'send', channel: channelRef(), summary, messages: [channelMessageRef(id)] });
+    put(parts.operations, `send${pascal(event)}Event`, {
+      action: 'send',
+      channel: channelRef(),
+      summary,
+      messages: [channelMessageRef(id)],
+    });
   }
 }
 
@@ -207,7 +218,8 @@ export function buildAsyncApiDocument(): JsonObject {
         ].join(' '),
         security: [ref('#/components/securitySchemes/accessToken')],
         'x-handshake': {
-          description: 'Sent as the Socket.IO `auth` payload of the namespace CONNECT packet. A refused handshake ends in `connect_error` whose `data` is ConnectErrorData; Socket.IO does not retry it on its own.',
+          description:
+            'Sent as the Socket.IO `auth` payload of the namespace CONNECT packet. A refused handshake ends in `connect_error` whose `data` is ConnectErrorData; Socket.IO does not retry it on its own.',
           auth: schemaRef('HandshakeAuth'),
           connectErrorData: schemaRef('ConnectErrorData'),
         },
@@ -231,7 +243,8 @@ export function buildAsyncApiDocument(): JsonObject {
           type: 'http',
           scheme: 'bearer',
           bearerFormat: 'JWT',
-          description: 'Verified once, at the handshake; send it as `auth.token` (preferred) or an `Authorization: Bearer` header. An open socket outlives the token, a reconnect needs a valid one.',
+          description:
+            'Verified once, at the handshake; send it as `auth.token` (preferred) or an `Authorization: Bearer` header. An open socket outlives the token, a reconnect needs a valid one.',
         },
       },
     },

@@ -31,7 +31,7 @@ const secret = () => randomBytes(24).toString('hex');
 class Unreachable extends Error {}
 
 const HOW_TO_START = {
-  postgres: "start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start (or point DATABASE_URL at yours)",
+  postgres: 'start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start (or point DATABASE_URL at yours)',
   redis: 'start it with: redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no (or point REDIS_URL at yours)',
 };
 
@@ -56,7 +56,7 @@ async function migrateDatabase(url: string): Promise<string[]> {
     return await migrate(url);
   } catch (error) {
     const code = (error as { code?: string }).code;
-    if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'ETIMEDOUT' || (error instanceof AggregateError))
+    if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'ETIMEDOUT' || error instanceof AggregateError)
       throw new Unreachable(`PostgreSQL is not reachable at ${hostOf(url)} (${describe(error)}); ${HOW_TO_START.postgres}.`);
     throw error;
   }
@@ -65,7 +65,11 @@ async function migrateDatabase(url: string): Promise<string[]> {
 function run(name: string, script: string, env: NodeJS.ProcessEnv): ChildProcess {
   const child = spawn(process.execPath, [`${dist}${script}`], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const prefix = (stream: NodeJS.WritableStream) => (chunk: Buffer) =>
-    chunk.toString().split('\n').filter(Boolean).forEach((line) => stream.write(`${name.padEnd(8)}| ${line}\n`));
+    chunk
+      .toString()
+      .split('\n')
+      .filter(Boolean)
+      .forEach((line) => stream.write(`${name.padEnd(8)}| ${line}\n`));
   child.stdout?.on('data', prefix(process.stdout));
   child.stderr?.on('data', prefix(process.stderr));
   return child;
@@ -130,7 +134,9 @@ async function main(): Promise<void> {
   ];
   console.log(
     [
-      ...(shared.NODE_ENV === 'production' ? [] : [`web client http://localhost:${config.GATEWAY_PORT}/?user=alice  (and ?user=bob in a second tab)`]),
+      ...(shared.NODE_ENV === 'production'
+        ? []
+        : [`web client http://localhost:${config.GATEWAY_PORT}/?user=alice  (and ?user=bob in a second tab)`]),
       `gateway   ws://127.0.0.1:${config.GATEWAY_PORT}/signaling/v1   (demo token: curl -XPOST -H 'content-type: application/json' -d '{"userId":"alice"}' http://127.0.0.1:${config.GATEWAY_PORT}/dev/tokens)`,
       `calls     ${callsUrl}   (admin API: Authorization: Bearer ${shared.ADMIN_API_TOKEN}; OpenAPI at /docs)`,
       `notifier  http://127.0.0.1:${config.NOTIFIER_PORT}/health`,
@@ -147,7 +153,9 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => stopAll(0));
   process.on('SIGTERM', () => stopAll(0));
   // One app down means the platform is down: stop the rest rather than half-run.
-  children.forEach((c) => c.once('exit', (code) => !stopping && (console.error(`an app exited (${code}); stopping the platform`), stopAll(1))));
+  children.forEach((c) =>
+    c.once('exit', (code) => !stopping && (console.error(`an app exited (${code}); stopping the platform`), stopAll(1))),
+  );
 }
 
 main().catch((error: unknown) => {

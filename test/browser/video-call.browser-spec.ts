@@ -69,7 +69,9 @@ async function expectDecoding(page: Page, timeoutMs = 15_000): Promise<void> {
     await new Promise((r) => setTimeout(r, 500));
     if ((await framesDecoded(page)) > start + 10) return;
   }
-  throw new Error(`frames did not keep decoding (stuck at ${await framesDecoded(page)}): ${JSON.stringify(await page.evaluate(async () => app.client!.stats()))}`);
+  throw new Error(
+    `frames did not keep decoding (stuck at ${await framesDecoded(page)}): ${JSON.stringify(await page.evaluate(async () => app.client!.stats()))}`,
+  );
 }
 
 async function connect(caller: Page, callee: Page, calleeId: string): Promise<string> {
@@ -106,11 +108,20 @@ describe('calls in real browsers', () => {
     });
 
     it('c. switches camera without renegotiating, and the peer hears about it', async () => {
-      const before = await carol.evaluate(() => ({ label: app.client!.localStream!.getVideoTracks()[0]!.label, offers: app.client!.peer!.offersMade }));
+      const before = await carol.evaluate(() => ({
+        label: app.client!.localStream!.getVideoTracks()[0]!.label,
+        offers: app.client!.peer!.offersMade,
+      }));
       const daveOffers = await dave.evaluate(() => app.client!.peer!.offersMade);
-      const back = await carol.evaluate(async () => (await navigator.mediaDevices.enumerateDevices()).find((d) => d.label === 'fake_device_2')!.deviceId);
+      const back = await carol.evaluate(
+        async () => (await navigator.mediaDevices.enumerateDevices()).find((d) => d.label === 'fake_device_2')!.deviceId,
+      );
       expect(await carol.evaluate((id) => app.client!.switchCamera(id), back)).toBe('back');
-      const after = await carol.evaluate(() => ({ label: app.client!.localStream!.getVideoTracks()[0]!.label, offers: app.client!.peer!.offersMade, sent: app.client!.peer!.pc.getSenders().find((s) => s.track?.kind === 'video')?.track?.label }));
+      const after = await carol.evaluate(() => ({
+        label: app.client!.localStream!.getVideoTracks()[0]!.label,
+        offers: app.client!.peer!.offersMade,
+        sent: app.client!.peer!.pc.getSenders().find((s) => s.track?.kind === 'video')?.track?.label,
+      }));
       expect(after.label).not.toBe(before.label);
       expect(after.sent).toBe(after.label);
       await waitInPage(dave, () => (app.remoteMediaState as { camera: string } | null)?.camera === 'back', 5000, 'peer media state');
@@ -121,7 +132,7 @@ describe('calls in real browsers', () => {
 
     it('d. resumes after the socket is cut, and frames keep flowing', async () => {
       await carol.evaluate(() => app.client!.connection.socket.io.engine.close());
-      const resumed = (await waitInPage(carol, () => app.resumes.at(-1), 15_000, "resume"))!;
+      const resumed = (await waitInPage(carol, () => app.resumes.at(-1), 15_000, 'resume'))!;
       console.log(`d. signaling interruption: socket cut → call resumed in ${resumed.ms.toFixed(0)} ms`);
       expect(await carol.evaluate(() => app.client!.current?.phase)).toBe('connected');
       await Promise.all([expectDecoding(carol), expectDecoding(dave)]);
@@ -129,10 +140,20 @@ describe('calls in real browsers', () => {
 
     it('e. recovers media with an ICE restart after coturn restarts', async () => {
       await coturn.suspend();
-      await waitInPage(carol, () => ['disconnected', 'failed'].includes(app.client!.peer!.pc.iceConnectionState), 20_000, 'media loss noticed');
+      await waitInPage(
+        carol,
+        () => ['disconnected', 'failed'].includes(app.client!.peer!.pc.iceConnectionState),
+        20_000,
+        'media loss noticed',
+      );
       const back = Date.now();
       await coturn.revive();
-      await waitInPage(carol, () => app.client!.current?.phase === 'connected' && ['connected', 'completed'].includes(app.client!.peer!.pc.iceConnectionState), 30_000, 'ICE reconnected');
+      await waitInPage(
+        carol,
+        () => app.client!.current?.phase === 'connected' && ['connected', 'completed'].includes(app.client!.peer!.pc.iceConnectionState),
+        30_000,
+        'ICE reconnected',
+      );
       await Promise.all([expectDecoding(carol), expectDecoding(dave)]);
       console.log(`e. media interruption: coturn back → frames decoding again in ${Date.now() - back} ms`);
       const detail = await platform.timeline(callId, (t) => t.includes('ice-restart'));
@@ -144,9 +165,26 @@ describe('calls in real browsers', () => {
       await waitInPage(dave, () => app.client!.current?.phase === 'ended', 10_000, 'dave sees the end');
       const detail: CallDetailView = await platform.timeline(callId, (t) => t.filter((x) => x === 'quality-summary').length === 2);
       expect(detail).toMatchObject({ state: 'ended', endReason: 'completed' });
-      expect(detail.qualitySummary).toMatchObject({ caller: { candidateType: 'relay', framesDecoded: expect.any(Number) }, callee: { candidateType: 'relay' } });
+      expect(detail.qualitySummary).toMatchObject({
+        caller: { candidateType: 'relay', framesDecoded: expect.any(Number) },
+        callee: { candidateType: 'relay' },
+      });
       expect(detail.timeline.map((t) => t.type)).toEqual(
-        expect.arrayContaining(['invited', 'accepted', 'offer-relayed', 'answer-relayed', 'media-state', 'disconnected', 'resumed', 'replayed', 'ice-state', 'ice-restart', 'quality', 'quality-summary', 'hung-up']),
+        expect.arrayContaining([
+          'invited',
+          'accepted',
+          'offer-relayed',
+          'answer-relayed',
+          'media-state',
+          'disconnected',
+          'resumed',
+          'replayed',
+          'ice-state',
+          'ice-restart',
+          'quality',
+          'quality-summary',
+          'hung-up',
+        ]),
       );
     });
   });

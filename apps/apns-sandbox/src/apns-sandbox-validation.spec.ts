@@ -12,8 +12,10 @@ describe('ApnsSandbox validation', () => {
   beforeEach(() => fx.sandbox.reset());
 
   const push = (overrides: Record<string, string | undefined>, body?: string) => () => fx.validPush(overrides, body);
-  const signed = (iat?: number, ids = { keyId: KEY_ID, teamId: TEAM_ID }) => async () =>
-    fx.validPush({ authorization: `bearer ${await fx.providerToken(iat, fx.privateKey, ids)}` });
+  const signed =
+    (iat?: number, ids = { keyId: KEY_ID, teamId: TEAM_ID }) =>
+    async () =>
+      fx.validPush({ authorization: `bearer ${await fx.providerToken(iat, fx.privateKey, ids)}` });
 
   const rejections: Array<[string, () => Promise<PushSpec>, number, string]> = [
     ['a path outside /3/device', push({ ':path': `/3/devices/${TOKEN}` }), 404, 'BadPath'],

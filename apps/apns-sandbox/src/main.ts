@@ -29,9 +29,7 @@ const sandbox = await ApnsSandbox.start({
 
 const caFile = config.APNS_SANDBOX_CA_FILE;
 if (caFile) {
-  await writeFile(caFile, sandbox.ca).catch((error: unknown) =>
-    fail(`APNS_SANDBOX_CA_FILE: cannot write ${caFile}: ${messageOf(error)}`),
-  );
+  await writeFile(caFile, sandbox.ca).catch((error: unknown) => fail(`APNS_SANDBOX_CA_FILE: cannot write ${caFile}: ${messageOf(error)}`));
 }
 
 sandbox.on('request', (request) => {

@@ -4,7 +4,7 @@ import { APP_FILTER } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { CALL_MILESTONES_QUEUE, GRACE_QUEUE, PUSH_QUEUE, PUSH_REPORTS_QUEUE, RING_TIMEOUT_QUEUE } from '#contracts';
-import { HttpErrorFilter, JwtVerifier, RedisHealthIndicator } from '#infra';
+import { bullRoot, HttpErrorFilter, JwtVerifier, RedisHealthIndicator } from '#infra';
 import { UserAuthGuard } from './auth/user-auth.guard.js';
 import { CallStateController } from './calls/call-state.controller.js';
 import { CarrierSweeper } from './calls/carrier-sweeper.service.js';
@@ -37,8 +37,14 @@ export class CallsModule {
       module: CallsModule,
       imports: [
         TypeOrmModule.forRoot(databaseOptions(config.DATABASE_URL)),
-        BullModule.forRoot({ redis: config.REDIS_URL, prefix: `${config.REDIS_PREFIX}bull` }),
-        BullModule.registerQueue({ name: RING_TIMEOUT_QUEUE }, { name: CALL_MILESTONES_QUEUE }, { name: PUSH_QUEUE }, { name: PUSH_REPORTS_QUEUE }, { name: GRACE_QUEUE }),
+        bullRoot(config),
+        BullModule.registerQueue(
+          { name: RING_TIMEOUT_QUEUE },
+          { name: CALL_MILESTONES_QUEUE },
+          { name: PUSH_QUEUE },
+          { name: PUSH_REPORTS_QUEUE },
+          { name: GRACE_QUEUE },
+        ),
         TerminusModule,
       ],
       controllers: [InternalCallsController, CallsController, CallStateController, DevicesController, HealthController],

@@ -11,7 +11,12 @@ await runApp('calls', async () => {
   const app = await NestFactory.create(CallsModule.forRoot(config), { logger, abortOnError: false });
   const document = SwaggerModule.createDocument(
     app,
-    new DocumentBuilder().setTitle('Calls API').setDescription('Call history and devices for admins and the iOS app.').setVersion('1').addBearerAuth().build(),
+    new DocumentBuilder()
+      .setTitle('Calls API')
+      .setDescription('Call history and devices for admins and the iOS app.')
+      .setVersion('1')
+      .addBearerAuth()
+      .build(),
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
   await app.listen(config.PORT, config.HOST);

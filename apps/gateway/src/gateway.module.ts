@@ -3,7 +3,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { CALL_MILESTONES_QUEUE } from '#contracts';
-import { HttpErrorFilter, JwtVerifier, RedisHealthIndicator } from '#infra';
+import { bullRoot, HttpErrorFilter, JwtVerifier, RedisHealthIndicator } from '#infra';
 import { CallOutbox } from './call-session/call-outbox.service.js';
 import { CarrierHeartbeat } from './call-session/carrier-heartbeat.service.js';
 import { CallSessions } from './call-session/call-sessions.service.js';
@@ -29,11 +29,7 @@ export class GatewayModule {
   static forRoot(config: GatewayConfig): DynamicModule {
     return {
       module: GatewayModule,
-      imports: [
-        BullModule.forRoot({ redis: config.REDIS_URL, prefix: `${config.REDIS_PREFIX}bull` }),
-        BullModule.registerQueue({ name: CALL_MILESTONES_QUEUE }),
-        TerminusModule,
-      ],
+      imports: [bullRoot(config), BullModule.registerQueue({ name: CALL_MILESTONES_QUEUE }), TerminusModule],
       controllers: [HealthController, IceServersController, ...(config.DEV_TOKENS ? [DevTokensController, DevPushesController] : [])],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },

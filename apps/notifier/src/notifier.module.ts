@@ -3,7 +3,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { PUSH_BACKOFF_STRATEGY, PUSH_QUEUE, PUSH_QUEUE_SETTINGS, PUSH_REPORTS_QUEUE, pushBackoffMs } from '#contracts';
-import { HttpErrorFilter } from '#infra';
+import { bullRoot, HttpErrorFilter } from '#infra';
 import { ApnsClientAdapter } from './apns-push/apns-client.adapter.js';
 import { DeliveryMarks } from './apns-push/delivery-marks.service.js';
 import { PushReporter } from './apns-push/push-reporter.service.js';
@@ -18,7 +18,7 @@ export class NotifierModule {
     return {
       module: NotifierModule,
       imports: [
-        BullModule.forRoot({ redis: config.REDIS_URL, prefix: `${config.REDIS_PREFIX}bull` }),
+        bullRoot(config),
         BullModule.registerQueue(
           { name: PUSH_QUEUE, settings: { ...PUSH_QUEUE_SETTINGS, backoffStrategies: { [PUSH_BACKOFF_STRATEGY]: pushBackoffMs } } },
           { name: PUSH_REPORTS_QUEUE },

@@ -15,7 +15,11 @@ const log = (line: string) => {
 };
 
 async function devToken(userId: string): Promise<string> {
-  const response = await fetch('/dev/tokens', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId, name: userId }) });
+  const response = await fetch('/dev/tokens', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ userId, name: userId }),
+  });
   if (!response.ok) throw new Error(`dev tokens are off (${response.status}); start the platform with npm start`);
   return ((await response.json()) as { token: string }).token;
 }
@@ -35,11 +39,13 @@ async function refreshPushes(userId: string): Promise<void> {
   const response = await fetch(`/dev/pushes?userId=${encodeURIComponent(userId)}`).catch(() => null);
   if (!response?.ok) return;
   const pushes = (await response.json()) as { at: string; status: number | null; pushType: string; callId: string | null }[];
-  $('pushes').replaceChildren(...(pushes.length ? pushes : [null]).map((p) => {
-    const li = document.createElement('li');
-    li.textContent = p ? `${p.at.slice(11, 19)} ${p.pushType} push for call ${p.callId ?? '?'} → ${p.status ?? 'no answer'}` : 'none yet';
-    return li;
-  }));
+  $('pushes').replaceChildren(
+    ...(pushes.length ? pushes : [null]).map((p) => {
+      const li = document.createElement('li');
+      li.textContent = p ? `${p.at.slice(11, 19)} ${p.pushType} push for call ${p.callId ?? '?'} → ${p.status ?? 'no answer'}` : 'none yet';
+      return li;
+    }),
+  );
 }
 
 async function signIn(userId: string): Promise<CallClient> {
@@ -54,7 +60,10 @@ async function signIn(userId: string): Promise<CallClient> {
   });
   const { events, connection } = client;
   connection.socket.on('connect', () => (($('connection').textContent = 'online'), $('connection').classList.add('ok')));
-  connection.socket.on('disconnect', (reason) => (($('connection').textContent = `offline (${reason})`), $('connection').classList.remove('ok')));
+  connection.socket.on(
+    'disconnect',
+    (reason) => (($('connection').textContent = `offline (${reason})`), $('connection').classList.remove('ok')),
+  );
   events.on('incoming', (p) => {
     app.lastIncoming = p.callId;
     $('incoming-from').textContent = p.caller.displayName ?? p.caller.userId;
@@ -67,8 +76,23 @@ async function signIn(userId: string): Promise<CallClient> {
   events.on('remote-stream', (stream) => ($<HTMLVideoElement>('remote').srcObject = stream));
   events.on('remote-media-state', (s) => (app.remoteMediaState = s));
   events.on('resumed', (r) => app.resumes.push(r));
-  events.on('remote-media-state', (s) => ($('remote-media').textContent = `${s.camera} camera, video ${s.videoEnabled ? 'on' : 'off'}, ${s.audioMuted ? 'muted' : 'unmuted'}`));
-  events.on('quality', (q) => ($('quality').textContent = [q.rttMs && `rtt ${q.rttMs.toFixed(0)} ms`, q.framesPerSecond && `${q.framesPerSecond} fps`, q.inboundKbps && `in ${q.inboundKbps.toFixed(0)} kbps`, q.candidateType].filter(Boolean).join(', ')));
+  events.on(
+    'remote-media-state',
+    (s) =>
+      ($('remote-media').textContent = `${s.camera} camera, video ${s.videoEnabled ? 'on' : 'off'}, ${s.audioMuted ? 'muted' : 'unmuted'}`),
+  );
+  events.on(
+    'quality',
+    (q) =>
+      ($('quality').textContent = [
+        q.rttMs && `rtt ${q.rttMs.toFixed(0)} ms`,
+        q.framesPerSecond && `${q.framesPerSecond} fps`,
+        q.inboundKbps && `in ${q.inboundKbps.toFixed(0)} kbps`,
+        q.candidateType,
+      ]
+        .filter(Boolean)
+        .join(', ')),
+  );
   events.on('ice-state', (s) => log(`ice ${s}`));
   events.on('resumed', (r) => log(`resumed after ${r.ms.toFixed(0)} ms, ${r.replayed} replayed`));
   events.on('error', (e) => log(`error: ${e.message}`));

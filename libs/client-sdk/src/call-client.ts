@@ -39,7 +39,10 @@ export interface CallClientOptions extends ConnectionOptions {
   qualityIntervalMs?: number;
 }
 
-type Relayed = { event: 'call:sdp'; payload: ServerPayload<'call:sdp'> } | { event: 'call:ice-candidate'; payload: ServerPayload<'call:ice-candidate'> } | { event: 'call:media-state'; payload: ServerPayload<'call:media-state'> };
+type Relayed =
+  | { event: 'call:sdp'; payload: ServerPayload<'call:sdp'> }
+  | { event: 'call:ice-candidate'; payload: ServerPayload<'call:ice-candidate'> }
+  | { event: 'call:media-state'; payload: ServerPayload<'call:media-state'> };
 
 /**
  * The reference client: one call at a time, as on a phone. It owns the socket, the peer connection
@@ -182,7 +185,9 @@ export class CallClient {
 
   private begin(callId: string, phase: CallPhase, media: CallMedia, peerUserId: string, role: 'caller' | 'callee'): void {
     this.current = { callId, phase, media, peerUserId, role, peerAway: false };
-    this.buffer = new SeqBuffer<Relayed>((message) => void this.apply(message).catch((e: unknown) => this.events.emit('error', e as Error)));
+    this.buffer = new SeqBuffer<Relayed>(
+      (message) => void this.apply(message).catch((e: unknown) => this.events.emit('error', e as Error)),
+    );
     this.sampler = new QualitySampler();
     this.summarised = false;
     this.events.emit('call', { ...this.current });
@@ -200,17 +205,39 @@ export class CallClient {
 
   private createPeer(polite: boolean): PeerSession {
     const callId = this.current!.callId;
-    this.peer = new PeerSession(polite, { iceServers: this.iceServers?.iceServers ?? [], iceTransportPolicy: this.options.iceTransportPolicy ?? 'all' }, {
-      sendSdp: async (description, iceRestart) => void (await this.connection.request('call:sdp', { callId, description: description as { type: 'offer' | 'answer'; sdp: string }, iceRestart })),
-      sendCandidate: async (candidate) => void (await this.connection.request('call:ice-candidate', { callId, candidate: candidate ? { candidate: candidate.candidate ?? '', sdpMid: candidate.sdpMid ?? null, sdpMLineIndex: candidate.sdpMLineIndex ?? null, usernameFragment: candidate.usernameFragment ?? null } : null }).catch(() => undefined)),
-      sendIceState: async (state) => void (await this.connection.request('call:ice-state', { callId, state })),
-      freshIceServers: () => this.connection.request('call:ice-servers', { callId }),
-      onRemoteStream: (stream) => this.events.emit('remote-stream', stream),
-      onIceState: (state) => {
-        this.events.emit('ice-state', state);
-        if (state === 'connected' || state === 'completed') this.update({ phase: 'connected' });
+    this.peer = new PeerSession(
+      polite,
+      { iceServers: this.iceServers?.iceServers ?? [], iceTransportPolicy: this.options.iceTransportPolicy ?? 'all' },
+      {
+        sendSdp: async (description, iceRestart) =>
+          void (await this.connection.request('call:sdp', {
+            callId,
+            description: description as { type: 'offer' | 'answer'; sdp: string },
+            iceRestart,
+          })),
+        sendCandidate: async (candidate) =>
+          void (await this.connection
+            .request('call:ice-candidate', {
+              callId,
+              candidate: candidate
+                ? {
+                    candidate: candidate.candidate ?? '',
+                    sdpMid: candidate.sdpMid ?? null,
+                    sdpMLineIndex: candidate.sdpMLineIndex ?? null,
+                    usernameFragment: candidate.usernameFragment ?? null,
+                  }
+                : null,
+            })
+            .catch(() => undefined)),
+        sendIceState: async (state) => void (await this.connection.request('call:ice-state', { callId, state })),
+        freshIceServers: () => this.connection.request('call:ice-servers', { callId }),
+        onRemoteStream: (stream) => this.events.emit('remote-stream', stream),
+        onIceState: (state) => {
+          this.events.emit('ice-state', state);
+          if (state === 'connected' || state === 'completed') this.update({ phase: 'connected' });
+        },
       },
-    });
+    );
     this.startQuality();
     return this.peer;
   }
@@ -238,16 +265,28 @@ export class CallClient {
     const call = this.current;
     if (!call || call.phase === 'ended' || !this.resumeToken || !this.buffer) return;
     try {
-      const result = await this.connection.request('call:resume', { callId: call.callId, resumeToken: this.resumeToken, lastSeq: this.buffer.lastSeq });
+      const result = await this.connection.request('call:resume', {
+        callId: call.callId,
+        resumeToken: this.resumeToken,
+        lastSeq: this.buffer.lastSeq,
+      });
       this.resumeToken = result.resumeToken;
       this.iceServers = result.iceServers;
       const media = this.peer?.pc.iceConnectionState;
-      const phase = call.phase === 'outgoing' || (call.phase === 'reconnecting' && !this.peer) ? (result.state === 'active' ? 'connecting' : 'outgoing') : media === 'connected' || media === 'completed' ? 'connected' : 'connecting';
+      const phase =
+        call.phase === 'outgoing' || (call.phase === 'reconnecting' && !this.peer)
+          ? result.state === 'active'
+            ? 'connecting'
+            : 'outgoing'
+          : media === 'connected' || media === 'completed'
+            ? 'connected'
+            : 'connecting';
       this.update({ phase, peerAway: result.peerReconnecting });
       this.events.emit('resumed', { callId: call.callId, replayed: result.replayed, ms: performance.now() - this.lostAt });
       if (this.peer && !['connected', 'completed'].includes(this.peer.pc.iceConnectionState)) await this.restartIce();
     } catch (error) {
-      if (error instanceof CallSdkError && ['CALL_ALREADY_ENDED', 'RESUME_REFUSED', 'CALL_NOT_FOUND'].includes(error.code)) return this.ended(call.callId, 'connection-lost');
+      if (error instanceof CallSdkError && ['CALL_ALREADY_ENDED', 'RESUME_REFUSED', 'CALL_NOT_FOUND'].includes(error.code))
+        return this.ended(call.callId, 'connection-lost');
       throw error;
     }
   }
@@ -284,7 +323,9 @@ export class CallClient {
     if (!call || !this.peer || this.summarised) return;
     this.summarised = true;
     await this.sampler.sample(this.peer.pc);
-    await this.connection.request('call:quality', { callId: call.callId, sample: this.sampler.summary(), final: true }).catch(() => undefined);
+    await this.connection
+      .request('call:quality', { callId: call.callId, sample: this.sampler.summary(), final: true })
+      .catch(() => undefined);
   }
 
   private stopQuality(): void {

@@ -24,7 +24,8 @@ export class QualitySampler {
     let video: Record<string, number> | undefined;
     let audio: Record<string, number> | undefined;
     stats.forEach((report: Record<string, number | string>) => {
-      if (report.type === 'candidate-pair' && (report.nominated || report.state === 'succeeded') && (!pair || report.selected)) pair = report;
+      if (report.type === 'candidate-pair' && (report.nominated || report.state === 'succeeded') && (!pair || report.selected))
+        pair = report;
       if (report.type === 'inbound-rtp') {
         bytesIn += Number(report.bytesReceived ?? 0);
         if (report.kind === 'video') video = report as Record<string, number>;
@@ -32,7 +33,9 @@ export class QualitySampler {
       }
       if (report.type === 'outbound-rtp') bytesOut += Number(report.bytesSent ?? 0);
     });
-    const local = pair ? (stats.get(String(pair.localCandidateId)) as { candidateType?: QualitySample['candidateType'] } | undefined) : undefined;
+    const local = pair
+      ? (stats.get(String(pair.localCandidateId)) as { candidateType?: QualitySample['candidateType'] } | undefined)
+      : undefined;
     const inbound = video ?? audio;
     const lost = Number(inbound?.packetsLost ?? 0);
     const received = Number(inbound?.packetsReceived ?? 0);
@@ -42,7 +45,12 @@ export class QualitySampler {
       ...(pair?.currentRoundTripTime !== undefined ? { rttMs: Number(pair.currentRoundTripTime) * 1000 } : {}),
       ...(inbound?.jitter !== undefined ? { jitterMs: inbound.jitter * 1000 } : {}),
       ...(received + lost > 0 ? { packetLossPct: (100 * lost) / (received + lost) } : {}),
-      ...(seconds > 0 ? { inboundKbps: ((bytesIn - this.previous!.bytesIn) * 8) / 1000 / seconds, outboundKbps: ((bytesOut - this.previous!.bytesOut) * 8) / 1000 / seconds } : {}),
+      ...(seconds > 0
+        ? {
+            inboundKbps: ((bytesIn - this.previous!.bytesIn) * 8) / 1000 / seconds,
+            outboundKbps: ((bytesOut - this.previous!.bytesOut) * 8) / 1000 / seconds,
+          }
+        : {}),
       ...(video?.framesPerSecond !== undefined ? { framesPerSecond: video.framesPerSecond } : {}),
       ...(video?.framesDecoded !== undefined ? { framesDecoded: video.framesDecoded } : {}),
       ...(local?.candidateType ? { candidateType: local.candidateType } : {}),
@@ -55,7 +63,10 @@ export class QualitySampler {
   /** The call's summary: medians of what was measured, the last frame count and candidate type. */
   summary(): QualitySample {
     const median = (key: 'rttMs' | 'jitterMs' | 'packetLossPct' | 'inboundKbps' | 'outboundKbps' | 'framesPerSecond') => {
-      const values = this.samples.map((s) => s[key]).filter((v): v is number => v !== undefined).sort((a, b) => a - b);
+      const values = this.samples
+        .map((s) => s[key])
+        .filter((v): v is number => v !== undefined)
+        .sort((a, b) => a - b);
       return values.length ? { [key]: values[Math.floor(values.length / 2)]! } : {};
     };
     const last = this.samples.at(-1);

@@ -38,7 +38,8 @@ export class SignalingConnection {
       autoConnect: false,
       reconnectionDelay: 500,
       reconnectionDelayMax: 4000,
-      auth: (cb) => void Promise.resolve(options.token()).then((token) => cb({ token, deviceId: options.deviceId, appState: this.appState })),
+      auth: (cb) =>
+        void Promise.resolve(options.token()).then((token) => cb({ token, deviceId: options.deviceId, appState: this.appState })),
     });
     // A server-side disconnect (a draining node) is not retried by socket.io itself.
     this.socket.on('disconnect', (reason) => {
@@ -66,7 +67,10 @@ export class SignalingConnection {
 
   async request<E extends ClientEventName>(event: E, payload: ClientPayload<E>): Promise<ClientResult<E>> {
     if (!this.socket.connected) throw new CallSdkError('NOT_CONNECTED', `Not connected; ${event} was not sent.`);
-    const emit = this.socket.timeout(this.options.requestTimeoutMs ?? 10_000).emitWithAck as unknown as (e: E, p: unknown) => Promise<Ack<ClientResult<E>>>;
+    const emit = this.socket.timeout(this.options.requestTimeoutMs ?? 10_000).emitWithAck as unknown as (
+      e: E,
+      p: unknown,
+    ) => Promise<Ack<ClientResult<E>>>;
     let ack: Ack<ClientResult<E>>;
     try {
       ack = await emit.call(this.socket.timeout(this.options.requestTimeoutMs ?? 10_000), event, payload);

@@ -24,7 +24,10 @@ describe('boot-time configuration', () => {
     [{ AUTH_JWT_SECRET: valid.AUTH_JWT_SECRET }, /INTERNAL_API_TOKEN: .*\(not set\)/],
     [{ ...valid, PORT: 'eighty' }, /PORT:/],
     [{ ...valid, REDIS_URL: 'http://nope' }, /REDIS_URL:/],
-    [{ INTERNAL_API_TOKEN: valid.INTERNAL_API_TOKEN, RESUME_TOKEN_SECRET: valid.RESUME_TOKEN_SECRET }, /AUTH_JWT_SECRET: set AUTH_JWT_SECRET, AUTH_JWT_PUBLIC_KEY or AUTH_JWKS_URL/],
+    [
+      { INTERNAL_API_TOKEN: valid.INTERNAL_API_TOKEN, RESUME_TOKEN_SECRET: valid.RESUME_TOKEN_SECRET },
+      /AUTH_JWT_SECRET: set AUTH_JWT_SECRET, AUTH_JWT_PUBLIC_KEY or AUTH_JWKS_URL/,
+    ],
     [{ ...valid, AUTH_JWT_SECRET: 'short' }, /AUTH_JWT_SECRET: must be at least 32 characters/],
     [{ ...valid, DEV_TOKENS: 'true', NODE_ENV: 'production' }, /DEV_TOKENS: must be off when NODE_ENV=production/],
     [{ ...valid, DEV_TOKENS: 'yes' }, /DEV_TOKENS:/],

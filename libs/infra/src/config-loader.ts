@@ -46,5 +46,15 @@ export const env = {
   secret: (minLength = 16) => z.string().min(minLength, `must be at least ${minLength} characters`),
 };
 
+/** What every app reads: where it listens, how it logs, and the Redis it shares with the others. */
+export const appConfigShape = (port: number) => ({
+  NODE_ENV: env.nodeEnv(),
+  PORT: env.port(port),
+  HOST: z.string().default('127.0.0.1'),
+  REDIS_URL: env.url(['redis', 'rediss'], DEFAULT_REDIS_URL),
+  REDIS_PREFIX: env.redisPrefix(),
+  LOG_FORMAT: env.logFormat(),
+});
+
 export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/video_calls';
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';

@@ -14,7 +14,8 @@ interface HealthReport {
   details: Record<string, unknown>;
   error?: Record<string, unknown>;
 }
-const isHealthReport = (body: unknown): body is HealthReport => typeof body === 'object' && body !== null && 'details' in body && 'status' in body;
+const isHealthReport = (body: unknown): body is HealthReport =>
+  typeof body === 'object' && body !== null && 'details' in body && 'status' in body;
 
 /** Every HTTP error leaves as `{ code, message }`; unexpected ones are logged, never leaked. */
 @Catch()

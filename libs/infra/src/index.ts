@@ -11,3 +11,4 @@ export * from './openapi.js';
 export * from './auth/auth-config.js';
 export * from './auth/jwt-verifier.js';
 export * from './turn/turn-credentials.js';
+export * from './bull-root.js';

@@ -2,9 +2,7 @@ import { z } from 'zod';
 import { AppError, ErrorCode, TOO_LARGE_ISSUE } from '#contracts';
 
 function describe(error: z.ZodError): { code: ErrorCode; message: string } {
-  const tooLarge = error.issues.some(
-    (i) => i.code === 'custom' && i.params?.kind === TOO_LARGE_ISSUE,
-  );
+  const tooLarge = error.issues.some((i) => i.code === 'custom' && i.params?.kind === TOO_LARGE_ISSUE);
   const message = error.issues
     .slice(0, 5)
     .map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message))

@@ -55,7 +55,10 @@ export class AppProcess {
     void this.exited.then((code) => (exitCode = code));
     while (Date.now() < deadline) {
       if (exitCode !== undefined) throw new Error(`${this.name} exited with ${exitCode}:\n${this.logs.join('')}`);
-      const healthy = await fetch(`${this.url}/health`).then((r) => r.ok || !ready, () => false);
+      const healthy = await fetch(`${this.url}/health`).then(
+        (r) => r.ok || !ready,
+        () => false,
+      );
       if (healthy) return;
       await new Promise((r) => setTimeout(r, 100));
     }

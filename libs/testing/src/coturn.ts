@@ -97,7 +97,11 @@ export class Coturn {
   /** Resolves once coturn has logged a line matching `pattern`: its stdout arrives after the client's answer. */
   async waitForLog(pattern: RegExp | string, timeoutMs = 2_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    const matches = () => this.logs.join('').split('\n').some((line) => (typeof pattern === 'string' ? line.includes(pattern) : pattern.test(line)));
+    const matches = () =>
+      this.logs
+        .join('')
+        .split('\n')
+        .some((line) => (typeof pattern === 'string' ? line.includes(pattern) : pattern.test(line)));
     while (!matches()) {
       if (Date.now() > deadline) throw new Error(`coturn never logged ${String(pattern)}:\n${this.logs.join('')}`);
       await sleep(20);
@@ -112,9 +116,10 @@ export class Coturn {
     child.stderr?.on('data', collect);
     const state: { failure?: Error } = {};
     child.once('error', (error: NodeJS.ErrnoException) => {
-      state.failure = error.code === 'ENOENT'
-        ? new Error('turnserver not found on PATH: install coturn (apt-get install -y coturn); TURN tests need a real server')
-        : error;
+      state.failure =
+        error.code === 'ENOENT'
+          ? new Error('turnserver not found on PATH: install coturn (apt-get install -y coturn); TURN tests need a real server')
+          : error;
     });
     this.exited = new Promise((resolve) => child.once('close', () => resolve()));
     void this.exited.then(() => (state.failure ??= new Error(`turnserver exited before it was ready:\n${this.logs.join('')}`)));

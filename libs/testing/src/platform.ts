@@ -73,7 +73,13 @@ export class Platform {
   }
 
   gatewayEnv(shared: Record<string, string>): Record<string, string> {
-    return { ...shared, CALLS_URL: this.calls.url, AUTH_JWT_SECRET: this.jwtSecret, RESUME_TOKEN_SECRET: this.resumeSecret, STUN_URLS: 'stun:127.0.0.1:3478' };
+    return {
+      ...shared,
+      CALLS_URL: this.calls.url,
+      AUTH_JWT_SECRET: this.jwtSecret,
+      RESUME_TOKEN_SECRET: this.resumeSecret,
+      STUN_URLS: 'stun:127.0.0.1:3478',
+    };
   }
 
   sharedEnv(options: PlatformOptions = {}): Record<string, string> {
@@ -114,18 +120,32 @@ export class Platform {
   }
 
   /** Polls the admin API until the call's timeline satisfies `done` (queued writes land a bit later). */
-  async timeline(callId: string, done: (types: string[], entries: CallDetailView['timeline']) => boolean, timeoutMs = 10_000): Promise<CallDetailView> {
+  async timeline(
+    callId: string,
+    done: (types: string[], entries: CallDetailView['timeline']) => boolean,
+    timeoutMs = 10_000,
+  ): Promise<CallDetailView> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const { body } = await this.admin<CallDetailView>(`/calls/${callId}`);
-      if (done(body.timeline.map((t) => t.type), body.timeline)) return body;
-      if (Date.now() > deadline) throw new Error(`timeline of ${callId} never got there: ${JSON.stringify(body.timeline.map((t) => [t.type, t.data]))}`);
+      if (
+        done(
+          body.timeline.map((t) => t.type),
+          body.timeline,
+        )
+      )
+        return body;
+      if (Date.now() > deadline)
+        throw new Error(`timeline of ${callId} never got there: ${JSON.stringify(body.timeline.map((t) => [t.type, t.data]))}`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }
 
   admin<T>(path: string): Promise<{ status: number; body: T }> {
-    return fetch(`${this.calls.url}${path}`, { headers: { authorization: `Bearer ${this.adminToken}` } }).then(async (r) => ({ status: r.status, body: (await r.json()) as T }));
+    return fetch(`${this.calls.url}${path}`, { headers: { authorization: `Bearer ${this.adminToken}` } }).then(async (r) => ({
+      status: r.status,
+      body: (await r.json()) as T,
+    }));
   }
 
   private async startApnsSandbox(): Promise<Record<string, string>> {

@@ -16,7 +16,11 @@ import {
 
 export type TestSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
-export async function mintToken(secret: string, userId: string, options: { name?: string; expiresIn?: string; issuer?: string; audience?: string } = {}): Promise<string> {
+export async function mintToken(
+  secret: string,
+  userId: string,
+  options: { name?: string; expiresIn?: string; issuer?: string; audience?: string } = {},
+): Promise<string> {
   let jwt = new SignJWT(options.name ? { name: options.name } : {})
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject(userId)
@@ -115,11 +119,23 @@ export class TestDevice {
     return ack.data;
   }
 
-  next<E extends ServerEventName>(event: E, match: (p: ServerPayload<E>) => boolean = () => true, timeoutMs = 10_000): Promise<ServerPayload<E>> {
+  next<E extends ServerEventName>(
+    event: E,
+    match: (p: ServerPayload<E>) => boolean = () => true,
+    timeoutMs = 10_000,
+  ): Promise<ServerPayload<E>> {
     const seen = this.received.find((r) => r.event === event && match(r.payload as ServerPayload<E>));
     if (seen) return Promise.resolve(seen.payload as ServerPayload<E>);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${this.userId}/${this.deviceId}: no ${event} within ${timeoutMs} ms; got ${JSON.stringify(this.received.map((r) => r.event))}`)), timeoutMs);
+      const timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `${this.userId}/${this.deviceId}: no ${event} within ${timeoutMs} ms; got ${JSON.stringify(this.received.map((r) => r.event))}`,
+            ),
+          ),
+        timeoutMs,
+      );
       this.waiters.push({
         event,
         match: (p) => match(p as ServerPayload<E>),

@@ -25,7 +25,22 @@ export async function tryTurnAllocation(
   timeoutMs = 5_000,
 ): Promise<TurnAllocationResult> {
   // -y: two clients relay to each other, so no peer process is needed; -c: no extra RTCP allocations.
-  const args = ['-v', '-y', '-c', '-n', '1', '-m', '1', '-p', String(coturn.port), '-u', credentials.username, '-w', credentials.credential, '127.0.0.1'];
+  const args = [
+    '-v',
+    '-y',
+    '-c',
+    '-n',
+    '1',
+    '-m',
+    '1',
+    '-p',
+    String(coturn.port),
+    '-u',
+    credentials.username,
+    '-w',
+    credentials.credential,
+    '127.0.0.1',
+  ];
   const child = spawn('turnutils_uclient', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   return new Promise<TurnAllocationResult>((resolve, reject) => {
@@ -48,7 +63,9 @@ export async function tryTurnAllocation(
       settled = true;
       clearTimeout(timer);
       // A missing client must fail the suite, not read as "refused" and pass the negative tests.
-      reject(error.code === 'ENOENT' ? new Error('turnutils_uclient not found on PATH: install coturn (apt-get install -y coturn)') : error);
+      reject(
+        error.code === 'ENOENT' ? new Error('turnutils_uclient not found on PATH: install coturn (apt-get install -y coturn)') : error,
+      );
     });
     child.once('close', (code, signal) => finish(false, `uclient exited with ${code ?? signal}`));
   });

@@ -43,7 +43,15 @@ export class CallHistoryService {
     });
     return entries.map((e) => {
       const data = (e.data ?? {}) as { kind?: string; outcome?: string; status?: number | null; apnsId?: string | null };
-      return { at: e.at.toISOString(), callId: e.callId, deviceId: e.actorDeviceId ?? '', kind: data.kind ?? '', outcome: data.outcome ?? '', status: data.status ?? null, apnsId: data.apnsId ?? null };
+      return {
+        at: e.at.toISOString(),
+        callId: e.callId,
+        deviceId: e.actorDeviceId ?? '',
+        kind: data.kind ?? '',
+        outcome: data.outcome ?? '',
+        status: data.status ?? null,
+        apnsId: data.apnsId ?? null,
+      };
     });
   }
 }

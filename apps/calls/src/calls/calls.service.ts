@@ -45,8 +45,7 @@ export class CallsService {
   ) {}
 
   async create(request: CreateCallRequest): Promise<CreateCallResponse> {
-    if (request.caller.userId === request.calleeId)
-      throw new AppError(ErrorCode.SELF_CALL, 'You cannot call yourself.');
+    if (request.caller.userId === request.calleeId) throw new AppError(ErrorCode.SELF_CALL, 'You cannot call yourself.');
     return this.commit((em) => this.createIn(em, request));
   }
 
@@ -58,7 +57,12 @@ export class CallsService {
       // A losing accept (two devices answered at once) changes nothing, but admins want to see it.
       if (error instanceof AppError && error.code === ErrorCode.ANSWERED_ELSEWHERE && action === 'accept')
         await this.dataSource.transaction((em) =>
-          appendTimeline(em, callId, { type: TimelineType.ACCEPT_REJECTED, at: new Date(), actorUserId: actor.userId, actorDeviceId: actor.deviceId }),
+          appendTimeline(em, callId, {
+            type: TimelineType.ACCEPT_REJECTED,
+            at: new Date(),
+            actorUserId: actor.userId,
+            actorDeviceId: actor.deviceId,
+          }),
         );
       throw error;
     }
@@ -90,11 +94,16 @@ export class CallsService {
       const call = await em.findOneBy(Call, { id: job.callId });
       if (known || !call) return false;
       // Only the two devices carrying the call report on it (quality reports may follow its end).
-      const carrier = (job.actorUserId === call.callerId && job.actorDeviceId === call.callerDeviceId) || (job.actorUserId === call.calleeId && job.actorDeviceId === call.answeredDeviceId);
+      const carrier =
+        (job.actorUserId === call.callerId && job.actorDeviceId === call.callerDeviceId) ||
+        (job.actorUserId === call.calleeId && job.actorDeviceId === call.answeredDeviceId);
       if (!carrier) return false;
       if (job.type === TimelineType.QUALITY_SUMMARY) {
         const role = job.actorUserId === call.callerId ? 'caller' : 'callee';
-        await em.query(`UPDATE calls SET quality_summary = coalesce(quality_summary, '{}'::jsonb) || jsonb_build_object($2::text, $3::jsonb) WHERE id = $1`, [call.id, role, JSON.stringify(job.data)]);
+        await em.query(
+          `UPDATE calls SET quality_summary = coalesce(quality_summary, '{}'::jsonb) || jsonb_build_object($2::text, $3::jsonb) WHERE id = $1`,
+          [call.id, role, JSON.stringify(job.data)],
+        );
       }
       await appendTimeline(em, job.callId, {
         type: job.type,
@@ -144,7 +153,13 @@ export class CallsService {
         data: { idempotencyKey: request.idempotencyKey },
       });
       const applied = await this.apply(em, crossing, { kind: 'accept', actor: caller });
-      await em.insert(CallInvite, { userId: caller.userId, idempotencyKey: request.idempotencyKey, callId: crossing.id, calleeId, merged: true });
+      await em.insert(CallInvite, {
+        userId: caller.userId,
+        idempotencyKey: request.idempotencyKey,
+        callId: crossing.id,
+        calleeId,
+        merged: true,
+      });
       return { result: { call: applied.result, merged: true }, events: applied.events };
     }
     if (open.some((c) => c.callerId === caller.userId || c.calleeId === caller.userId))
@@ -170,7 +185,13 @@ export class CallsService {
       lastSeq: 0,
     });
     await em.insert(Call, call);
-    await em.insert(CallInvite, { userId: caller.userId, idempotencyKey: request.idempotencyKey, callId: call.id, calleeId, merged: false });
+    await em.insert(CallInvite, {
+      userId: caller.userId,
+      idempotencyKey: request.idempotencyKey,
+      callId: call.id,
+      calleeId,
+      merged: false,
+    });
     await appendTimeline(em, call.id, {
       type: TimelineType.INVITED,
       at: now,

@@ -26,7 +26,10 @@ export class CarrierSweeper implements OnApplicationBootstrap, OnApplicationShut
   ) {}
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.sweep().catch((e: unknown) => this.logger.warn(`sweep failed: ${String(e)}`)), this.config.CARRIER_TTL_MS / 3).unref();
+    this.timer = setInterval(
+      () => void this.sweep().catch((e: unknown) => this.logger.warn(`sweep failed: ${String(e)}`)),
+      this.config.CARRIER_TTL_MS / 3,
+    ).unref();
   }
 
   onApplicationShutdown(): void {

@@ -49,7 +49,12 @@ export class ConnectionGraceService {
       const since = new Date();
       call[column] = since;
       await em.update(Call, call.id, { [column]: since });
-      await appendTimeline(em, call.id, { type: TimelineType.DISCONNECTED, at: since, actorUserId: actor.userId, actorDeviceId: actor.deviceId });
+      await appendTimeline(em, call.id, {
+        type: TimelineType.DISCONNECTED,
+        at: since,
+        actorUserId: actor.userId,
+        actorDeviceId: actor.deviceId,
+      });
       const job: GraceJob = { kind: 'reconnect', callId, userId: actor.userId, since: since.toISOString() };
       await this.queue.add(job, graceJobOptions(job, this.config.RECONNECT_GRACE_MS));
       const graceEndsAt = new Date(since.getTime() + this.config.RECONNECT_GRACE_MS).toISOString();
@@ -71,7 +76,13 @@ export class ConnectionGraceService {
         const job: GraceJob = { kind: 'media', callId, since: call.mediaDownSince.toISOString() };
         await this.queue.add(job, graceJobOptions(job, this.config.MEDIA_GRACE_MS));
       }
-      await appendTimeline(em, call.id, { type: TimelineType.RESUMED, at: new Date(), actorUserId: actor.userId, actorDeviceId: actor.deviceId, data: { awayMs } });
+      await appendTimeline(em, call.id, {
+        type: TimelineType.RESUMED,
+        at: new Date(),
+        actorUserId: actor.userId,
+        actorDeviceId: actor.deviceId,
+        data: { awayMs },
+      });
       return [{ type: 'resumed', call: toCallView(call), userId: actor.userId, deviceId: actor.deviceId }];
     });
   }
@@ -86,7 +97,13 @@ export class ConnectionGraceService {
       if (call.state !== 'active') throw new AppError(ErrorCode.CALL_NOT_ACTIVE, 'ICE states are tracked once the call is answered.');
       const now = new Date();
       call[side === 'caller' ? 'callerIceState' : 'calleeIceState'] = state;
-      await appendTimeline(em, call.id, { type: TimelineType.ICE_STATE, at: now, actorUserId: actor.userId, actorDeviceId: actor.deviceId, data: { state } });
+      await appendTimeline(em, call.id, {
+        type: TimelineType.ICE_STATE,
+        at: now,
+        actorUserId: actor.userId,
+        actorDeviceId: actor.deviceId,
+        data: { state },
+      });
       const anyDown = [call.callerIceState, call.calleeIceState].some((s) => s !== null && MEDIA_DOWN_STATES.includes(s));
       if (anyDown && !call.mediaDownSince) {
         call.mediaDownSince = now;
@@ -94,10 +111,18 @@ export class ConnectionGraceService {
         const job: GraceJob = { kind: 'media', callId, since: now.toISOString() };
         await this.queue.add(job, graceJobOptions(job, this.config.MEDIA_GRACE_MS));
       } else if (!anyDown && call.mediaDownSince && MEDIA_UP_STATES.includes(state)) {
-        await appendTimeline(em, call.id, { type: TimelineType.MEDIA_RECOVERED, at: now, data: { downMs: now.getTime() - call.mediaDownSince.getTime() } });
+        await appendTimeline(em, call.id, {
+          type: TimelineType.MEDIA_RECOVERED,
+          at: now,
+          data: { downMs: now.getTime() - call.mediaDownSince.getTime() },
+        });
         call.mediaDownSince = null;
       }
-      await em.update(Call, call.id, { callerIceState: call.callerIceState, calleeIceState: call.calleeIceState, mediaDownSince: call.mediaDownSince });
+      await em.update(Call, call.id, {
+        callerIceState: call.callerIceState,
+        calleeIceState: call.calleeIceState,
+        mediaDownSince: call.mediaDownSince,
+      });
       return [];
     });
   }
@@ -106,7 +131,8 @@ export class ConnectionGraceService {
   async expire(job: GraceJob): Promise<void> {
     await this.calls.endIf(job.callId, job.kind === 'reconnect' ? 'connection-lost' : 'ice-failed', (call) => {
       // While a party is away its media cannot recover; its own grace decides, and a resume re-arms this one.
-      if (job.kind === 'media') return call.mediaDownSince?.toISOString() === job.since && !call.callerDisconnectedAt && !call.calleeDisconnectedAt;
+      if (job.kind === 'media')
+        return call.mediaDownSince?.toISOString() === job.since && !call.callerDisconnectedAt && !call.calleeDisconnectedAt;
       const at = job.userId === call.callerId ? call.callerDisconnectedAt : call.calleeDisconnectedAt;
       return at?.toISOString() === job.since;
     });
@@ -119,7 +145,8 @@ export class ConnectionGraceService {
   ): Promise<CallView> {
     const { view, events } = await this.dataSource.transaction(async (em) => {
       const call = await em.findOne(Call, { where: { id: callId }, lock: { mode: 'pessimistic_write' } });
-      if (!call || (actor.userId !== call.callerId && actor.userId !== call.calleeId)) throw new AppError(ErrorCode.CALL_NOT_FOUND, 'No such call.');
+      if (!call || (actor.userId !== call.callerId && actor.userId !== call.calleeId))
+        throw new AppError(ErrorCode.CALL_NOT_FOUND, 'No such call.');
       if (call.state === 'ended') throw new AppError(ErrorCode.CALL_ALREADY_ENDED, `The call has already ended (${call.endReason}).`);
       const side = carrierSide(call, actor);
       if (!side) throw new AppError(ErrorCode.NOT_A_PARTY, 'This device is not carrying the call.');

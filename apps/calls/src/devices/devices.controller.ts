@@ -38,7 +38,10 @@ export class DevicesController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Remove a device (sign-out): it gets no more pushes.' })
   @ApiNoContentResponse()
-  async remove(@CurrentUser() user: VerifiedIdentity, @Param(new ZodValidationPipe(DeviceIdParam)) params: { deviceId: string }): Promise<void> {
+  async remove(
+    @CurrentUser() user: VerifiedIdentity,
+    @Param(new ZodValidationPipe(DeviceIdParam)) params: { deviceId: string },
+  ): Promise<void> {
     await this.devices.remove(user.userId, params.deviceId);
   }
 }

@@ -36,20 +36,42 @@ export class PushDispatcher {
 
   /** A new call: wake every registered device of the callee that is not already showing the app. */
   async ring(em: EntityManager, call: Call): Promise<void> {
-    const devices = await em.getRepository(Device).createQueryBuilder('d').where('d.user_id = :u AND d.voip_token IS NOT NULL', { u: call.calleeId }).getMany();
+    const devices = await em
+      .getRepository(Device)
+      .createQueryBuilder('d')
+      .where('d.user_id = :u AND d.voip_token IS NOT NULL', { u: call.calleeId })
+      .getMany();
     const presence = await this.presence(call.calleeId, devices);
     for (const [i, device] of devices.entries()) {
       const at = new Date();
       if (!needsVoipPush(presence[i]!)) {
-        await appendTimeline(em, call.id, { type: TimelineType.PUSH_SKIPPED, at, actorUserId: device.userId, actorDeviceId: device.deviceId, data: { kind: 'voip', reason: 'app-in-foreground' } });
+        await appendTimeline(em, call.id, {
+          type: TimelineType.PUSH_SKIPPED,
+          at,
+          actorUserId: device.userId,
+          actorDeviceId: device.deviceId,
+          data: { kind: 'voip', reason: 'app-in-foreground' },
+        });
         continue;
       }
       await this.enqueue({
         kind: 'voip',
         ...this.target(call, device, device.voipToken!, `${device.bundleId}.voip`, call.ringDeadline),
-        payload: { callId: call.id, callerId: call.callerId, callerName: call.callerName, media: call.media, ringDeadline: call.ringDeadline.toISOString() },
+        payload: {
+          callId: call.id,
+          callerId: call.callerId,
+          callerName: call.callerName,
+          media: call.media,
+          ringDeadline: call.ringDeadline.toISOString(),
+        },
       });
-      await appendTimeline(em, call.id, { type: TimelineType.PUSH_QUEUED, at, actorUserId: device.userId, actorDeviceId: device.deviceId, data: { kind: 'voip' } });
+      await appendTimeline(em, call.id, {
+        type: TimelineType.PUSH_QUEUED,
+        at,
+        actorUserId: device.userId,
+        actorDeviceId: device.deviceId,
+        data: { kind: 'voip' },
+      });
     }
   }
 
@@ -59,7 +81,11 @@ export class PushDispatcher {
    * get a plain alert, collapsed per call so a retry cannot show it twice.
    */
   async missed(em: EntityManager, call: Call): Promise<void> {
-    const devices = await em.getRepository(Device).createQueryBuilder('d').where('d.user_id = :u AND d.apns_token IS NOT NULL', { u: call.calleeId }).getMany();
+    const devices = await em
+      .getRepository(Device)
+      .createQueryBuilder('d')
+      .where('d.user_id = :u AND d.apns_token IS NOT NULL', { u: call.calleeId })
+      .getMany();
     const presence = await this.presence(call.calleeId, devices);
     const from = call.callerName ?? call.callerId;
     for (const [i, device] of devices.entries()) {
@@ -69,7 +95,13 @@ export class PushDispatcher {
         ...this.target(call, device, device.apnsToken!, device.bundleId, new Date(Date.now() + MISSED_CALL_ALERT_TTL_MS)),
         alert: { title: 'Missed call', body: `Missed call from ${from}` },
       });
-      await appendTimeline(em, call.id, { type: TimelineType.PUSH_QUEUED, at: new Date(), actorUserId: device.userId, actorDeviceId: device.deviceId, data: { kind: 'missed-call' } });
+      await appendTimeline(em, call.id, {
+        type: TimelineType.PUSH_QUEUED,
+        at: new Date(),
+        actorUserId: device.userId,
+        actorDeviceId: device.deviceId,
+        data: { kind: 'missed-call' },
+      });
     }
   }
 
@@ -83,13 +115,31 @@ export class PushDispatcher {
     for (const device of devices) {
       const job = await this.queue.getJob(pushJobId('voip', call.id, device.deviceId));
       if (!job || !['waiting', 'delayed'].includes(await job.getState())) continue;
-      const removed = await job.remove().then(() => true, () => false);
-      if (removed) await appendTimeline(em, call.id, { type: TimelineType.PUSH_WITHDRAWN, at: new Date(), actorUserId: device.userId, actorDeviceId: device.deviceId, data: { kind: 'voip' } });
+      const removed = await job.remove().then(
+        () => true,
+        () => false,
+      );
+      if (removed)
+        await appendTimeline(em, call.id, {
+          type: TimelineType.PUSH_WITHDRAWN,
+          at: new Date(),
+          actorUserId: device.userId,
+          actorDeviceId: device.deviceId,
+          data: { kind: 'voip' },
+        });
     }
   }
 
   private target(call: Call, device: Device, token: string, topic: string, expiresAt: Date) {
-    return { callId: call.id, userId: device.userId, deviceId: device.deviceId, token, environment: device.apnsEnvironment, topic, expiresAt: expiresAt.toISOString() };
+    return {
+      callId: call.id,
+      userId: device.userId,
+      deviceId: device.deviceId,
+      token,
+      environment: device.apnsEnvironment,
+      topic,
+      expiresAt: expiresAt.toISOString(),
+    };
   }
 
   private async enqueue(job: PushJob): Promise<void> {

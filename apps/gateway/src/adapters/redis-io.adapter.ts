@@ -25,13 +25,17 @@ export class RedisIoAdapter extends IoAdapter {
   }
 
   override createIOServer(port: number, options?: ServerOptions): Server {
-    const origins = this.config.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean);
+    const origins = this.config.CORS_ORIGINS.split(',')
+      .map((o) => o.trim())
+      .filter(Boolean);
     const server: Server = super.createIOServer(port, {
       ...options,
       maxHttpBufferSize: MAX_SOCKET_MESSAGE_BYTES,
       ...(origins.length ? { cors: { origin: origins } } : {}),
     } as ServerOptions);
-    server.adapter(createAdapter(this.pub, this.sub, { key: `${this.config.REDIS_PREFIX}socket.io`, publishOnSpecificResponseChannel: true }));
+    server.adapter(
+      createAdapter(this.pub, this.sub, { key: `${this.config.REDIS_PREFIX}socket.io`, publishOnSpecificResponseChannel: true }),
+    );
     return server;
   }
 

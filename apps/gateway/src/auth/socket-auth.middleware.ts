@@ -26,11 +26,20 @@ export function socketAuthMiddleware(verifier: JwtVerifier) {
       const identity = await verifier.verify(bearer(socket));
       const device = DeviceId.safeParse((socket.handshake.auth as Record<string, unknown>).deviceId);
       if (!device.success)
-        throw new AppError(ErrorCode.DEVICE_ID_INVALID, 'Connect with auth.deviceId: a stable id of this device (1-128 of A-Z a-z 0-9 . _ ~ -).');
+        throw new AppError(
+          ErrorCode.DEVICE_ID_INVALID,
+          'Connect with auth.deviceId: a stable id of this device (1-128 of A-Z a-z 0-9 . _ ~ -).',
+        );
       const auth = socket.handshake.auth as Record<string, unknown>;
       const appState = AppState.safeParse(auth.appState ?? 'background');
       if (!appState.success) throw new AppError(ErrorCode.VALIDATION_FAILED, 'auth.appState must be "foreground" or "background".');
-      socket.data = { userId: identity.userId, deviceId: device.data, displayName: identity.displayName, calls: {}, appState: appState.data };
+      socket.data = {
+        userId: identity.userId,
+        deviceId: device.data,
+        displayName: identity.displayName,
+        calls: {},
+        appState: appState.data,
+      };
       await socket.join([Rooms.user(identity.userId), Rooms.device(identity.userId, device.data)]);
       next();
     } catch (error) {

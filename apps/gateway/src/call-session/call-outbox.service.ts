@@ -23,7 +23,9 @@ export interface OutboxMessage {
   payload: Record<string, unknown>;
 }
 
-type AppendingRedis = Redis & { outboxAppend(seqKey: string, streamKey: string, to: string, event: string, payload: string, max: number, ttl: number): Promise<number> };
+type AppendingRedis = Redis & {
+  outboxAppend(seqKey: string, streamKey: string, to: string, event: string, payload: string, max: number, ttl: number): Promise<number>;
+};
 
 /**
  * Every message relayed to a party in a call gets that party's next sequence number in the call
@@ -45,7 +47,17 @@ export class CallOutbox {
   }
 
   async append(callId: string, to: string, event: ServerEventName, payload: Record<string, unknown>): Promise<number> {
-    return Number(await this.redis.outboxAppend(this.key(callId, 'seq', to), this.key(callId, 'outbox', to), to, event, JSON.stringify(payload), MAX_MESSAGES, RETENTION_MS));
+    return Number(
+      await this.redis.outboxAppend(
+        this.key(callId, 'seq', to),
+        this.key(callId, 'outbox', to),
+        to,
+        event,
+        JSON.stringify(payload),
+        MAX_MESSAGES,
+        RETENTION_MS,
+      ),
+    );
   }
 
   /** Messages for `to` after `lastSeq`, in order. */

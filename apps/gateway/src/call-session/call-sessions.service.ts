@@ -35,7 +35,9 @@ export class CallSessions {
       Object.keys(calls).map(async (callId) => {
         // A drop noticed late (ping timeout) after the party already resumed on another node is stale.
         if (await this.carriers.carriedElsewhere(callId, userId)) return;
-        await this.calls.act(callId, 'disconnected', { userId, deviceId }).catch((error: unknown) => this.logger.warn(`disconnect of ${userId}/${deviceId} from ${callId} not recorded: ${String(error)}`));
+        await this.calls
+          .act(callId, 'disconnected', { userId, deviceId })
+          .catch((error: unknown) => this.logger.warn(`disconnect of ${userId}/${deviceId} from ${callId} not recorded: ${String(error)}`));
       }),
     );
   }
@@ -47,10 +49,12 @@ export class CallSessions {
     this.logger.log(`draining ${sockets.length} socket(s)`);
     ns.local.emit('session:reconnect', { reason: 'draining' });
     await new Promise((r) => setTimeout(r, 100)); // let the frames leave before the close
-    await Promise.all(sockets.map(async (socket) => {
-      socket.disconnect(true);
-      await this.dropped(ns, socket);
-    }));
+    await Promise.all(
+      sockets.map(async (socket) => {
+        socket.disconnect(true);
+        await this.dropped(ns, socket);
+      }),
+    );
   }
 
   stop(): void {

@@ -20,7 +20,10 @@ export class IceServersController {
   @Get()
   @ApiOperation({ summary: 'ICE servers with ephemeral TURN credentials (coturn use-auth-secret), optionally scoped to a call.' })
   @ApiOkResponse({ schema: openApiSchema(IceServersSchema) })
-  async get(@Headers('authorization') authorization: string | undefined, @Query(new ZodValidationPipe(IceServersQuery)) query: z.infer<typeof IceServersQuery>): Promise<IceServersView> {
+  async get(
+    @Headers('authorization') authorization: string | undefined,
+    @Query(new ZodValidationPipe(IceServersQuery)) query: z.infer<typeof IceServersQuery>,
+  ): Promise<IceServersView> {
     const user = await this.verifier.verify(authorization?.startsWith('Bearer ') ? authorization.slice('Bearer '.length) : undefined);
     return this.iceServers.mint(user.userId, query.callId);
   }

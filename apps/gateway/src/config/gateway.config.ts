@@ -1,21 +1,22 @@
 import { z } from 'zod';
 import { DEFAULT_TURN_TTL_SECONDS, Timeouts } from '#contracts';
-import { DEFAULT_REDIS_URL, authConfigShape, env, requireAuthKey } from '#infra';
+import { appConfigShape, authConfigShape, env, requireAuthKey } from '#infra';
 
 const urlList = (schemes: string) =>
   z
     .string()
     .default('')
-    .transform((v) => v.split(',').map((u) => u.trim()).filter(Boolean))
+    .transform((v) =>
+      v
+        .split(',')
+        .map((u) => u.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(z.string().regex(new RegExp(`^(${schemes}):\\S+$`), `must be comma-separated ${schemes}: URLs`)));
 
 export const GatewayConfigSchema = z
   .object({
-    NODE_ENV: env.nodeEnv(),
-    PORT: env.port(3000),
-    HOST: z.string().default('127.0.0.1'),
-    REDIS_URL: env.url(['redis', 'rediss'], DEFAULT_REDIS_URL),
-    REDIS_PREFIX: env.redisPrefix(),
+    ...appConfigShape(3000),
     /** Base URL of the calls app (or of the balancer in front of its instances). */
     CALLS_URL: env.url(['http', 'https'], 'http://127.0.0.1:3001'),
     CALLS_REQUEST_TIMEOUT_MS: env.positiveMs(Timeouts.CALLS_REQUEST_TIMEOUT_MS),
@@ -36,7 +37,6 @@ export const GatewayConfigSchema = z
     TURN_URLS: urlList('turn|turns'),
     TURN_SECRET: env.secret(16).optional(),
     TURN_TTL_SECONDS: z.coerce.number().int().positive().default(DEFAULT_TURN_TTL_SECONDS),
-    LOG_FORMAT: env.logFormat(),
   })
   .superRefine((c, ctx) => {
     requireAuthKey(c, ctx);

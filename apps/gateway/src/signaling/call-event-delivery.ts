@@ -7,7 +7,8 @@ import type { SignalingNamespace, SignalingSocket } from './signaling-socket.js'
 
 const callerDevice = (call: CallView) => Rooms.device(call.callerId, call.callerDeviceId);
 const answeredDevice = (call: CallView) => Rooms.device(call.calleeId, call.answeredDeviceId!);
-const peerDevice = (call: CallView, userId: string) => (userId === call.callerId ? (call.answeredDeviceId ? answeredDevice(call) : null) : callerDevice(call));
+const peerDevice = (call: CallView, userId: string) =>
+  userId === call.callerId ? (call.answeredDeviceId ? answeredDevice(call) : null) : callerDevice(call);
 
 /** This node's sockets in a room, synchronously (the local adapter's view, no Redis round trip). */
 export function localSockets(ns: SignalingNamespace, room: string): SignalingSocket[] {
@@ -49,8 +50,20 @@ export class CallEventDelivery {
       case 'accepted': {
         // Pair the two devices before announcing, so an offer sent on `call:accepted` is relayed.
         const sides = [
-          { room: callerDevice(call), peer: answeredDevice(call), userId: call.callerId, deviceId: call.callerDeviceId, role: 'caller' as const },
-          { room: answeredDevice(call), peer: callerDevice(call), userId: call.calleeId, deviceId: call.answeredDeviceId!, role: 'callee' as const },
+          {
+            room: callerDevice(call),
+            peer: answeredDevice(call),
+            userId: call.callerId,
+            deviceId: call.callerDeviceId,
+            role: 'caller' as const,
+          },
+          {
+            room: answeredDevice(call),
+            peer: callerDevice(call),
+            userId: call.calleeId,
+            deviceId: call.answeredDeviceId!,
+            role: 'callee' as const,
+          },
         ];
         for (const side of sides) {
           const sockets = localSockets(ns, side.room);

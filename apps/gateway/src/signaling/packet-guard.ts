@@ -15,7 +15,10 @@ export function guardPackets(socket: SignalingSocket): void {
       return;
     }
     if (typeof ack !== 'function') {
-      socket.emit('protocol:error', { event, error: { code: ErrorCode.ACK_REQUIRED, message: 'Send every message with an acknowledgement callback (emitWithAck).' } });
+      socket.emit('protocol:error', {
+        event,
+        error: { code: ErrorCode.ACK_REQUIRED, message: 'Send every message with an acknowledgement callback (emitWithAck).' },
+      });
       return;
     }
     next();

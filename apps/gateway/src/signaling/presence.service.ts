@@ -38,7 +38,13 @@ export class PresenceService implements OnApplicationShutdown {
   private async refreshAll(ns: SignalingNamespace): Promise<void> {
     const pipeline = this.redis.pipeline();
     for (const socket of ns.sockets.values())
-      if (socket.data.userId) pipeline.set(presenceKey(this.config.REDIS_PREFIX, socket.data.userId, socket.data.deviceId), socket.data.appState, 'PX', PRESENCE_TTL_MS);
+      if (socket.data.userId)
+        pipeline.set(
+          presenceKey(this.config.REDIS_PREFIX, socket.data.userId, socket.data.deviceId),
+          socket.data.appState,
+          'PX',
+          PRESENCE_TTL_MS,
+        );
     await pipeline.exec().catch(() => undefined);
   }
 

@@ -35,10 +35,15 @@ import { SignalingService } from './signaling.service.js';
 import type { SignalingNamespace, SignalingSocket } from './signaling-socket.js';
 import { WsErrorFilter } from './ws-error.filter.js';
 
-
 @UseFilters(WsErrorFilter)
 @WebSocketGateway({ namespace: SIGNALING_NAMESPACE })
-export class SignalingGateway implements OnGatewayInit<SignalingNamespace>, OnGatewayConnection<SignalingSocket>, OnGatewayDisconnect<SignalingSocket>, BeforeApplicationShutdown {
+export class SignalingGateway
+  implements
+    OnGatewayInit<SignalingNamespace>,
+    OnGatewayConnection<SignalingSocket>,
+    OnGatewayDisconnect<SignalingSocket>,
+    BeforeApplicationShutdown
+{
   private ns!: SignalingNamespace;
   private draining = false;
 
@@ -77,7 +82,10 @@ export class SignalingGateway implements OnGatewayInit<SignalingNamespace>, OnGa
   }
 
   @SubscribeMessage('call:invite')
-  async invite(@ConnectedSocket() s: SignalingSocket, @MessageBody(new ZodValidationPipe(InvitePayload)) p: InvitePayload): Promise<Ack<ClientResult<'call:invite'>>> {
+  async invite(
+    @ConnectedSocket() s: SignalingSocket,
+    @MessageBody(new ZodValidationPipe(InvitePayload)) p: InvitePayload,
+  ): Promise<Ack<ClientResult<'call:invite'>>> {
     return ok(await this.signaling.invite(s, p));
   }
 
@@ -112,7 +120,10 @@ export class SignalingGateway implements OnGatewayInit<SignalingNamespace>, OnGa
   }
 
   @SubscribeMessage('call:ice-candidate')
-  async iceCandidate(@ConnectedSocket() s: SignalingSocket, @MessageBody(new ZodValidationPipe(IceCandidatePayload)) p: IceCandidatePayload) {
+  async iceCandidate(
+    @ConnectedSocket() s: SignalingSocket,
+    @MessageBody(new ZodValidationPipe(IceCandidatePayload)) p: IceCandidatePayload,
+  ) {
     return ok(await this.signaling.iceCandidate(s, p));
   }
 

@@ -77,7 +77,12 @@ export class SignalingService {
     // The peer answers a restart with fresh credentials: the ones it got at accept may have expired.
     const iceServers = iceRestart && description.type === 'offer' ? this.iceServers.mint(peerUserId(peer), callId) : undefined;
     await this.relay(socket, peer, 'call:sdp', { callId, description, iceRestart, ...(iceServers ? { iceServers } : {}) });
-    const milestone = iceRestart && description.type === 'offer' ? TimelineType.ICE_RESTART : description.type === 'offer' ? TimelineType.OFFER_RELAYED : TimelineType.ANSWER_RELAYED;
+    const milestone =
+      iceRestart && description.type === 'offer'
+        ? TimelineType.ICE_RESTART
+        : description.type === 'offer'
+          ? TimelineType.OFFER_RELAYED
+          : TimelineType.ANSWER_RELAYED;
     this.milestones.report(socket.data, callId, milestone, { bytes: Buffer.byteLength(description.sdp) });
     return { callId };
   }
@@ -124,7 +129,8 @@ export class SignalingService {
     socket.data.calls[callId] = peer;
     await this.carriers.beat(socket, callId);
     const missed = await this.outbox.since(callId, Rooms.device(userId, deviceId), lastSeq);
-    for (const message of missed) (socket.emit as (e: ServerEventName, p: unknown) => void)(message.event, { ...message.payload, seq: message.seq });
+    for (const message of missed)
+      (socket.emit as (e: ServerEventName, p: unknown) => void)(message.event, { ...message.payload, seq: message.seq });
     this.milestones.report(socket.data, callId, TimelineType.REPLAYED, { count: missed.length, afterSeq: lastSeq });
     const fresh = await this.resumeTokens.issue(userId, deviceId, callId);
     const role = userId === call.callerId ? 'caller' : 'callee';
@@ -144,7 +150,12 @@ export class SignalingService {
   }
 
   /** Numbered and stored before it is sent or acked: an acknowledged message is never lost. */
-  private async relay(socket: SignalingSocket, peer: string, event: 'call:sdp' | 'call:ice-candidate' | 'call:media-state', payload: { callId: string } & Record<string, unknown>): Promise<void> {
+  private async relay(
+    socket: SignalingSocket,
+    peer: string,
+    event: 'call:sdp' | 'call:ice-candidate' | 'call:media-state',
+    payload: { callId: string } & Record<string, unknown>,
+  ): Promise<void> {
     const seq = await this.outbox.append(payload.callId, peer, event, payload);
     (socket.to(peer).emit as (e: string, p: unknown) => void)(event, { ...payload, seq });
   }

@@ -57,14 +57,17 @@ export class ApnsClientAdapter implements OnApplicationShutdown {
     const build = (host: string) => {
       const client = new ApnsClient({ team: config.APNS_TEAM_ID, keyId: config.APNS_KEY_ID, signingKey, host });
       const origin = config.APNS_ENDPOINT ?? `https://${host}:443`;
-      replacePool(client, new StampingPool(origin, {
-        allowH2: true,
-        connections: 1,
-        pipelining: 100,
-        headersTimeout: config.APNS_REQUEST_TIMEOUT_MS,
-        bodyTimeout: config.APNS_REQUEST_TIMEOUT_MS,
-        connect: ca ? { ca, servername: 'localhost' } : undefined,
-      }));
+      replacePool(
+        client,
+        new StampingPool(origin, {
+          allowH2: true,
+          connections: 1,
+          pipelining: 100,
+          headersTimeout: config.APNS_REQUEST_TIMEOUT_MS,
+          bodyTimeout: config.APNS_REQUEST_TIMEOUT_MS,
+          connect: ca ? { ca, servername: 'localhost' } : undefined,
+        }),
+      );
       return client;
     };
     this.clients = { sandbox: build(Host.development), production: build(Host.production) };
@@ -100,7 +103,9 @@ export class ApnsClientAdapter implements OnApplicationShutdown {
 function replacePool(client: ApnsClient, pool: Pool): void {
   const current: unknown = (client as unknown as { client?: unknown }).client;
   if (!(current instanceof Pool))
-    throw new Error('apns2 canary: ApnsClient.client is no longer an undici Pool; the APNs adapter must be revisited before upgrading apns2.');
+    throw new Error(
+      'apns2 canary: ApnsClient.client is no longer an undici Pool; the APNs adapter must be revisited before upgrading apns2.',
+    );
   void current.close();
   Object.defineProperty(client, 'client', { value: pool, writable: false, configurable: true });
 }

@@ -1,14 +1,9 @@
 import { z } from 'zod';
-import { DEFAULT_REDIS_URL, env } from '#infra';
+import { appConfigShape, env } from '#infra';
 
 export const NotifierConfigSchema = z
   .object({
-    NODE_ENV: env.nodeEnv(),
-    PORT: env.port(3002),
-    HOST: z.string().default('127.0.0.1'),
-    REDIS_URL: env.url(['redis', 'rediss'], DEFAULT_REDIS_URL),
-    REDIS_PREFIX: env.redisPrefix(),
-    LOG_FORMAT: env.logFormat(),
+    ...appConfigShape(3002),
     /** Apple Developer → Keys: the 10-character id of the APNs auth key (.p8). */
     APNS_KEY_ID: z.string().regex(/^[A-Z0-9]{10}$/, 'must be the 10-character key id'),
     /** Apple Developer team id (10 characters). */

@@ -11,7 +11,10 @@ export const ApnsEnvironment = z.enum(['sandbox', 'production']);
 export type ApnsEnvironment = z.infer<typeof ApnsEnvironment>;
 
 /** Reverse-DNS bundle id, e.g. com.example.calls; the VoIP topic is `<bundleId>.voip`. */
-export const BundleId = z.string().max(155).regex(/^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/, 'must be a reverse-DNS bundle id');
+export const BundleId = z
+  .string()
+  .max(155)
+  .regex(/^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/, 'must be a reverse-DNS bundle id');
 
 export const RegisterDeviceRequest = z.strictObject({
   platform: z.literal('ios'),

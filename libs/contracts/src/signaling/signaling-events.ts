@@ -63,25 +63,52 @@ export const ClientEvents = {
   'call:sdp': { payload: SdpPayload, result: RelayResult, summary: 'SDP offer or answer for the peer.' },
   'call:ice-candidate': { payload: IceCandidatePayload, result: RelayResult, summary: 'Trickle ICE candidate (null: end of candidates).' },
   'call:media-state': { payload: MediaStatePayload, result: RelayResult, summary: 'Camera facing, video on/off, microphone muted.' },
-  'call:ice-state': { payload: IceStatePayload, result: RelayResult, summary: 'Your RTCPeerConnection.iceConnectionState changed (drives the media grace).' },
-  'call:ice-servers': { payload: CallRefPayload, result: IceServersResult, summary: 'Fresh STUN/TURN credentials, e.g. before an ICE restart.' },
-  'call:quality': { payload: QualityPayload, result: RelayResult, summary: 'A connection-quality sample from getStats (final: the summary at hangup).' },
-  'call:resume': { payload: ResumePayload, result: ResumeResult, summary: 'Back after a dropped socket: rejoin the call and get what you missed.' },
-  'session:app-state': { payload: AppStatePayload, result: AppStateResult, summary: 'The app entered the foreground or background (a foreground app gets no VoIP push).' },
+  'call:ice-state': {
+    payload: IceStatePayload,
+    result: RelayResult,
+    summary: 'Your RTCPeerConnection.iceConnectionState changed (drives the media grace).',
+  },
+  'call:ice-servers': {
+    payload: CallRefPayload,
+    result: IceServersResult,
+    summary: 'Fresh STUN/TURN credentials, e.g. before an ICE restart.',
+  },
+  'call:quality': {
+    payload: QualityPayload,
+    result: RelayResult,
+    summary: 'A connection-quality sample from getStats (final: the summary at hangup).',
+  },
+  'call:resume': {
+    payload: ResumePayload,
+    result: ResumeResult,
+    summary: 'Back after a dropped socket: rejoin the call and get what you missed.',
+  },
+  'session:app-state': {
+    payload: AppStatePayload,
+    result: AppStateResult,
+    summary: 'The app entered the foreground or background (a foreground app gets no VoIP push).',
+  },
 } as const;
 
 /** Server → client messages. */
 export const ServerEvents = {
   'call:incoming': { payload: IncomingCallEvent, summary: 'To every connected device of the callee.' },
-  'call:ringing': { payload: CallRingingEvent, summary: "To the caller: a callee device is ringing." },
+  'call:ringing': { payload: CallRingingEvent, summary: 'To the caller: a callee device is ringing.' },
   'call:accepted': { payload: CallAcceptedEvent, summary: 'To the caller and to the answering device.' },
   'call:answered-elsewhere': { payload: ElsewhereEvent, summary: "To the callee's other devices: stop ringing." },
   'call:declined-elsewhere': { payload: ElsewhereEvent, summary: "To the callee's other devices: stop ringing." },
-  'call:ended': { payload: CallEndedEvent, summary: "The call is over, with the reason: to the caller's device and to every callee device still involved (the answering one, or all while ringing; only the decliner after a decline; none for busy)." },
+  'call:ended': {
+    payload: CallEndedEvent,
+    summary:
+      "The call is over, with the reason: to the caller's device and to every callee device still involved (the answering one, or all while ringing; only the decliner after a decline; none for busy).",
+  },
   'call:sdp': { payload: RelayedSdpEvent, summary: "The peer's SDP offer or answer." },
   'call:ice-candidate': { payload: RelayedIceCandidateEvent, summary: "The peer's ICE candidate." },
   'call:media-state': { payload: RelayedMediaStateEvent, summary: "The peer's media state." },
-  'call:peer-reconnecting': { payload: PeerReconnectingEvent, summary: "The peer's connection dropped; it has until graceEndsAt to come back." },
+  'call:peer-reconnecting': {
+    payload: PeerReconnectingEvent,
+    summary: "The peer's connection dropped; it has until graceEndsAt to come back.",
+  },
   'call:peer-resumed': { payload: PeerResumedEvent, summary: 'The peer is back in the call.' },
   'call:resume-token': { payload: ResumeTokenEvent, summary: 'A fresh resume token for a call you carry.' },
   'session:reconnect': { payload: SessionReconnectEvent, summary: 'This gateway node is draining: reconnect and resume.' },
@@ -101,8 +128,7 @@ export type ServerToClientEvents = {
   [E in ServerEventName]: (payload: ServerPayload<E>) => void;
 };
 
-export const isClientEventName = (name: string): name is ClientEventName =>
-  Object.prototype.hasOwnProperty.call(ClientEvents, name);
+export const isClientEventName = (name: string): name is ClientEventName => Object.prototype.hasOwnProperty.call(ClientEvents, name);
 
 /** What the gateway keeps on every authenticated socket (`socket.data`). */
 export interface SocketSession {

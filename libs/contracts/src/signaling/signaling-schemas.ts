@@ -25,7 +25,10 @@ export const AppStatePayload = z.strictObject({ state: AppState });
 
 export const SessionDescription = z.strictObject({
   type: z.enum(['offer', 'answer']),
-  sdp: z.string().min(1).refine(maxBytes(MAX_SDP_BYTES), { message: `sdp must be at most ${MAX_SDP_BYTES} bytes`, params: { kind: TOO_LARGE_ISSUE } }),
+  sdp: z
+    .string()
+    .min(1)
+    .refine(maxBytes(MAX_SDP_BYTES), { message: `sdp must be at most ${MAX_SDP_BYTES} bytes`, params: { kind: TOO_LARGE_ISSUE } }),
 });
 /** `iceRestart: true` marks an offer made with iceRestart (a network change or an ICE failure). */
 export const SdpPayload = z.strictObject({ callId: CallId, description: SessionDescription, iceRestart: z.boolean().default(false) });
@@ -33,7 +36,10 @@ export const SdpPayload = z.strictObject({ callId: CallId, description: SessionD
 export const IceCandidate = z.strictObject({
   candidate: z
     .string()
-    .refine(maxBytes(MAX_CANDIDATE_BYTES), { message: `candidate must be at most ${MAX_CANDIDATE_BYTES} bytes`, params: { kind: TOO_LARGE_ISSUE } }),
+    .refine(maxBytes(MAX_CANDIDATE_BYTES), {
+      message: `candidate must be at most ${MAX_CANDIDATE_BYTES} bytes`,
+      params: { kind: TOO_LARGE_ISSUE },
+    }),
   sdpMid: z.string().max(64).nullable(),
   sdpMLineIndex: z.number().int().min(0).max(1023).nullable(),
   usernameFragment: z.string().max(256).nullable().optional(),

@@ -26,10 +26,7 @@ describe('mintTurnCredentials', () => {
     expect(username).toBe('2000000000:alice');
     expect(credential).toBe(createHmac('sha1', base.secret).update(username).digest('base64'));
     expect(view).toEqual({
-      iceServers: [
-        { urls: base.stunUrls },
-        { urls: base.turnUrls, username, credential },
-      ],
+      iceServers: [{ urls: base.stunUrls }, { urls: base.turnUrls, username, credential }],
       ttlSeconds: 3600,
       expiresAt: '2033-05-18T03:33:20.000Z',
     });

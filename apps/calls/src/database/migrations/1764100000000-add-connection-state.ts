@@ -24,6 +24,8 @@ export class AddConnectionState1764100000000 implements MigrationInterface {
         DROP COLUMN caller_disconnected_at, DROP COLUMN callee_disconnected_at,
         DROP COLUMN caller_ice_state, DROP COLUMN callee_ice_state, DROP COLUMN media_down_since`);
     await q.query(`ALTER TABLE calls DROP CONSTRAINT calls_end_reason_check`);
-    await q.query(`ALTER TABLE calls ADD CONSTRAINT calls_end_reason_check CHECK (end_reason IN ('completed', 'declined', 'cancelled', 'busy', 'missed', 'failed'))`);
+    await q.query(
+      `ALTER TABLE calls ADD CONSTRAINT calls_end_reason_check CHECK (end_reason IN ('completed', 'declined', 'cancelled', 'busy', 'missed', 'failed'))`,
+    );
   }
 }
