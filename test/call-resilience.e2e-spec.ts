@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { ServerPayload } from '#contracts';
 import { Platform, type TestDevice } from '#testing';
 
-const GRACE_MS = 3000;
+const GRACE_MS = 4000;
 const MEDIA_GRACE_MS = 2500;
 const candidate = (n: number) => ({
   candidate: `candidate:${n} 1 udp 2122260223 127.0.0.1 ${50000 + n} typ host`,
@@ -159,6 +159,45 @@ describe('signaling interruptions', () => {
     const back = await platform.reconnect(caller, platform.gateways[0]);
     expect(await resume(back, callId, callerAccepted.resumeToken)).toMatchObject({ ok: true, data: { state: 'active' } });
     await callee.next('call:peer-resumed', (p) => p.callId === callId);
+    await back.must('call:hangup', { callId });
+  });
+});
+
+describe('reconnecting before anyone answers, and both breaking at once', () => {
+  it("a caller that drops while its call rings resumes with the invite's token, and makes the first offer", async () => {
+    const tag = randomUUID().slice(0, 8);
+    const caller = await platform.device(`rr-a-${tag}`, { deviceId: 'a-phone' });
+    const callee = await platform.device(`rr-b-${tag}`, { deviceId: 'b-phone', gateway: platform.gateways[1] });
+    const invited = await caller.must('call:invite', { calleeId: callee.userId, media: 'audio', idempotencyKey: `key-${tag}` });
+    expect(invited.resumeToken).toEqual(expect.any(String));
+    caller.close();
+    await callee.must('call:accept', { callId: invited.callId }); // answered while the caller is away
+    const back = await platform.reconnect(caller);
+    expect(await resume(back, invited.callId, invited.resumeToken!)).toMatchObject({
+      ok: true,
+      data: { state: 'active', role: 'caller', peerDeviceId: 'b-phone' },
+    });
+    await back.must('call:sdp', { callId: invited.callId, description: { type: 'offer', sdp: 'v=0\r\n' } });
+    await callee.next('call:sdp', (p) => p.callId === invited.callId);
+    await back.must('call:hangup', { callId: invited.callId });
+  });
+
+  it('the media grace never ends a call while a party is away; it restarts when the party resumes', async () => {
+    const { caller, callee, callId, callerAccepted } = await connectedCall();
+    const t0 = Date.now();
+    await callee.must('call:ice-state', { callId, state: 'failed' }); // both broke: a handover
+    caller.close();
+    await callee.next('call:peer-reconnecting', (p) => p.callId === callId);
+    // Past the media grace (2.5 s), still within the caller's reconnection grace (4 s).
+    await sleep(t0 + MEDIA_GRACE_MS + 200 - Date.now());
+    expect((await platform.db.query('SELECT state FROM calls WHERE id = $1', [callId])).rows[0].state).toBe('active');
+    const back = await platform.reconnect(caller);
+    expect(await resume(back, callId, callerAccepted.resumeToken)).toMatchObject({ ok: true });
+    await sleep(MEDIA_GRACE_MS - 1000); // the restarted media grace has not run out yet
+    await back.must('call:ice-state', { callId, state: 'connected' });
+    await callee.must('call:ice-state', { callId, state: 'connected' });
+    await sleep(1500);
+    expect((await platform.db.query('SELECT state FROM calls WHERE id = $1', [callId])).rows[0].state).toBe('active');
     await back.must('call:hangup', { callId });
   });
 });

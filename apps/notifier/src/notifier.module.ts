@@ -3,7 +3,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { PUSH_BACKOFF_STRATEGY, PUSH_QUEUE, PUSH_QUEUE_SETTINGS, PUSH_REPORTS_QUEUE, pushBackoffMs } from '#contracts';
-import { bullRoot, HttpErrorFilter } from '#infra';
+import { bullRoot, HttpErrorFilter, RedisHealthIndicator } from '#infra';
 import { ApnsClientAdapter } from './apns-push/apns-client.adapter.js';
 import { DeliveryMarks } from './apns-push/delivery-marks.service.js';
 import { PushReporter } from './apns-push/push-reporter.service.js';
@@ -30,6 +30,7 @@ export class NotifierModule {
         { provide: NOTIFIER_CONFIG, useValue: config },
         { provide: APP_FILTER, useClass: HttpErrorFilter },
         ApnsClientAdapter,
+        RedisHealthIndicator,
         DeliveryMarks,
         PushReporter,
         PushService,

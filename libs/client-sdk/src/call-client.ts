@@ -65,6 +65,7 @@ export class CallClient {
   private wasConnected = false;
   private lostAt = 0;
   private summarised = false;
+  private readonly early = new Map<string, ServerPayload<'call:accepted'>>();
 
   constructor(private readonly options: CallClientOptions) {
     this.connection = new SignalingConnection(options);
@@ -78,9 +79,18 @@ export class CallClient {
   async call(calleeId: string, media: CallMedia = 'video'): Promise<string> {
     await this.ensureLocalMedia(media);
     const idempotencyKey = `inv-${crypto.randomUUID()}`;
-    const result = await this.connection.request('call:invite', { calleeId, media, idempotencyKey });
-    this.begin(result.callId, result.state === 'ended' ? 'ended' : 'outgoing', media, calleeId, 'caller');
+    const result = await this.connection.request('call:invite', { calleeId, media, idempotencyKey }).catch((error: unknown) => {
+      this.teardown();
+      throw error;
+    });
+    // Glare: our invite answered the callee's call to us, so we are its callee.
+    this.begin(result.callId, result.state === 'ended' ? 'ended' : 'outgoing', media, calleeId, result.role);
     this.resumeToken = result.resumeToken;
+    if (result.state === 'ended') this.teardown(); // busy: nobody to talk to
+    // `call:accepted` can beat the invite's ack (a glare merge accepts at once).
+    const early = this.early.get(result.callId);
+    this.early.delete(result.callId);
+    if (early) this.accepted(early);
     return result.callId;
   }
 
@@ -90,7 +100,14 @@ export class CallClient {
     await this.ensureLocalMedia(offer.media);
     this.iceServers = offer.iceServers;
     this.begin(callId, 'connecting', offer.media, offer.caller.userId, 'callee');
-    await this.connection.request('call:accept', { callId });
+    try {
+      await this.connection.request('call:accept', { callId });
+    } catch (error) {
+      // Answered elsewhere, or already over: nothing of this call stays open here.
+      this.update({ phase: 'ended' });
+      this.teardown();
+      throw error;
+    }
   }
 
   async decline(callId: string): Promise<void> {
@@ -195,7 +212,10 @@ export class CallClient {
 
   private accepted(event: ServerPayload<'call:accepted'>): void {
     const call = this.current;
-    if (!call || call.callId !== event.callId) return;
+    if (!call || call.callId !== event.callId) {
+      this.early.set(event.callId, event);
+      return;
+    }
     this.resumeToken = event.resumeToken;
     this.iceServers = event.iceServers;
     this.update({ phase: 'connecting' });
@@ -283,6 +303,11 @@ export class CallClient {
             : 'connecting';
       this.update({ phase, peerAway: result.peerReconnecting });
       this.events.emit('resumed', { callId: call.callId, replayed: result.replayed, ms: performance.now() - this.lostAt });
+      // Answered while we were away (we missed `call:accepted`): the caller still owes the first offer.
+      if (result.state === 'active' && !this.peer && call.role === 'caller' && this.localStream) {
+        this.createPeer(false).addLocalStream(this.localStream);
+        return;
+      }
       if (this.peer && !['connected', 'completed'].includes(this.peer.pc.iceConnectionState)) await this.restartIce();
     } catch (error) {
       if (error instanceof CallSdkError && ['CALL_ALREADY_ENDED', 'RESUME_REFUSED', 'CALL_NOT_FOUND'].includes(error.code))

@@ -24,6 +24,7 @@ export class PeerSession {
   private ignoreOffer = false;
   private restartPending = false;
   private restartTimer: ReturnType<typeof setTimeout> | null = null;
+  private iceReports: Promise<void> = Promise.resolve();
   /** Negotiations started here, for tests and diagnostics: a camera switch must not add one. */
   offersMade = 0;
 
@@ -120,7 +121,8 @@ export class PeerSession {
   private iceStateChanged(): void {
     const state = this.pc.iceConnectionState;
     this.hooks.onIceState(state);
-    void this.hooks.sendIceState(state).catch(() => undefined);
+    // One report at a time, in order: the server's media grace reads them as a sequence.
+    this.iceReports = this.iceReports.then(() => this.hooks.sendIceState(state)).catch(() => undefined);
     if (state === 'connected' || state === 'completed') this.clearRestartTimer();
     if (state === 'failed') void this.restartIce().catch(() => undefined);
     if (state === 'disconnected' && !this.restartTimer)

@@ -18,6 +18,11 @@ export class DeliveryMarks implements OnApplicationShutdown {
     this.prefix = `${config.REDIS_PREFIX}push-delivered:`;
   }
 
+  /** The notifier's own Redis connection, for readiness. */
+  get connection(): Redis {
+    return this.redis;
+  }
+
   async delivered(pushId: string): Promise<boolean> {
     return (await this.redis.exists(this.prefix + pushId)) === 1;
   }

@@ -34,12 +34,10 @@ export const SessionDescription = z.strictObject({
 export const SdpPayload = z.strictObject({ callId: CallId, description: SessionDescription, iceRestart: z.boolean().default(false) });
 
 export const IceCandidate = z.strictObject({
-  candidate: z
-    .string()
-    .refine(maxBytes(MAX_CANDIDATE_BYTES), {
-      message: `candidate must be at most ${MAX_CANDIDATE_BYTES} bytes`,
-      params: { kind: TOO_LARGE_ISSUE },
-    }),
+  candidate: z.string().refine(maxBytes(MAX_CANDIDATE_BYTES), {
+    message: `candidate must be at most ${MAX_CANDIDATE_BYTES} bytes`,
+    params: { kind: TOO_LARGE_ISSUE },
+  }),
   sdpMid: z.string().max(64).nullable(),
   sdpMLineIndex: z.number().int().min(0).max(1023).nullable(),
   usernameFragment: z.string().max(256).nullable().optional(),
