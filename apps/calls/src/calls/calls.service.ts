@@ -69,17 +69,12 @@ export class CallsService {
   }
 
   /** Ring deadline reached. A call answered or ended meanwhile is left alone. */
-  async expire(callId: string): Promise<void> {
-    await this.commit(async (em) => {
-      const call = await em.findOne(Call, { where: { id: callId }, lock: { mode: 'pessimistic_write' } });
-      if (!call || !isUnanswered(call.state)) return { result: undefined, events: [] };
-      const { events } = await this.apply(em, call, { kind: 'timeout' });
-      return { result: undefined, events };
-    });
+  expire(callId: string): Promise<void> {
+    return this.endIf(callId, 'timeout', (call) => isUnanswered(call.state));
   }
 
   /** Ends an open call for a server-side reason, if `stillTrue` holds under the row lock. */
-  async endIf(callId: string, kind: 'connection-lost' | 'ice-failed', stillTrue: (call: Call) => boolean): Promise<void> {
+  async endIf(callId: string, kind: 'timeout' | 'connection-lost' | 'ice-failed', stillTrue: (call: Call) => boolean): Promise<void> {
     await this.commit(async (em) => {
       const call = await em.findOne(Call, { where: { id: callId }, lock: { mode: 'pessimistic_write' } });
       if (!call || call.state === 'ended' || !stillTrue(call)) return { result: undefined, events: [] };
