@@ -39,6 +39,9 @@ export interface CallClientOptions extends ConnectionOptions {
   qualityIntervalMs?: number;
 }
 
+/** In Node (bots, tests, tools) there is no WebRTC: the client then does signaling only. */
+const hasMedia = () => typeof RTCPeerConnection !== 'undefined' && typeof navigator !== 'undefined' && !!navigator.mediaDevices;
+
 type Relayed =
   | { event: 'call:sdp'; payload: ServerPayload<'call:sdp'> }
   | { event: 'call:ice-candidate'; payload: ServerPayload<'call:ice-candidate'> }
@@ -220,7 +223,7 @@ export class CallClient {
     this.iceServers = event.iceServers;
     this.update({ phase: 'connecting' });
     // The caller (impolite) offers first; the callee's connection is made on the offer.
-    if (event.role === 'caller') this.createPeer(false).addLocalStream(this.localStream!);
+    if (event.role === 'caller' && hasMedia()) this.createPeer(false).addLocalStream(this.localStream!);
   }
 
   private createPeer(polite: boolean): PeerSession {
@@ -270,6 +273,7 @@ export class CallClient {
   private async apply(message: Relayed): Promise<void> {
     if (message.event === 'call:media-state') return void this.events.emit('remote-media-state', message.payload.state);
     if (message.event === 'call:sdp') {
+      if (!this.peer && !hasMedia()) return; // signaling only (Node): nobody to hand the SDP to
       if (!this.peer) {
         const peer = this.createPeer(true);
         if (this.localStream) peer.addLocalStreamOnOffer(this.localStream);
@@ -304,7 +308,7 @@ export class CallClient {
       this.update({ phase, peerAway: result.peerReconnecting });
       this.events.emit('resumed', { callId: call.callId, replayed: result.replayed, ms: performance.now() - this.lostAt });
       // Answered while we were away (we missed `call:accepted`): the caller still owes the first offer.
-      if (result.state === 'active' && !this.peer && call.role === 'caller' && this.localStream) {
+      if (result.state === 'active' && !this.peer && call.role === 'caller' && this.localStream && hasMedia()) {
         this.createPeer(false).addLocalStream(this.localStream);
         return;
       }
@@ -359,7 +363,7 @@ export class CallClient {
   }
 
   private async ensureLocalMedia(media: CallMedia): Promise<void> {
-    if (this.localStream) return;
+    if (this.localStream || !hasMedia()) return;
     this.localStream = await navigator.mediaDevices.getUserMedia({ audio: this.options.audio ?? true, video: media === 'video' });
     this.mediaState = { ...DEFAULT_MEDIA_STATE, videoEnabled: media === 'video' };
     this.events.emit('local-stream', this.localStream);
