@@ -45,6 +45,10 @@ export class SignalingConnection {
     this.socket.on('disconnect', (reason) => {
       if (reason === 'io server disconnect') this.socket.connect();
     });
+    // A draining node refuses new sockets; Socket.IO does not retry a refusal, so retry here.
+    this.socket.on('connect_error', (error: Error & { data?: { code?: string } }) => {
+      if (error.data?.code === 'NODE_DRAINING') setTimeout(() => this.socket.connect(), 500 + Math.random() * 1000);
+    });
     this.socket.on('session:reconnect', () => {
       this.socket.disconnect();
       this.socket.connect();

@@ -20,9 +20,11 @@ function bearer(socket: SignalingSocket): string | undefined {
  * Authenticates at the handshake: Nest guards do not run on connection (nest#882), so a bad token
  * must be refused here, before the socket joins any room.
  */
-export function socketAuthMiddleware(verifier: JwtVerifier) {
+export function socketAuthMiddleware(verifier: JwtVerifier, draining: () => boolean) {
   return async (socket: SignalingSocket, next: Next): Promise<void> => {
     try {
+      // A node that is shutting down takes nobody new; the client retries and lands elsewhere.
+      if (draining()) throw new AppError(ErrorCode.NODE_DRAINING, 'This node is shutting down; connect again.');
       const identity = await verifier.verify(bearer(socket));
       const device = DeviceId.safeParse((socket.handshake.auth as Record<string, unknown>).deviceId);
       if (!device.success)

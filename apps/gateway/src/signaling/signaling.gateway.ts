@@ -58,7 +58,7 @@ export class SignalingGateway
 
   async afterInit(ns: SignalingNamespace): Promise<void> {
     this.ns = ns;
-    ns.use(socketAuthMiddleware(this.verifier));
+    ns.use(socketAuthMiddleware(this.verifier, () => this.draining));
     this.presence.start(ns);
     this.sessions.start(ns);
     this.carriers.start(ns);

@@ -10,6 +10,8 @@ export const ErrorCode = {
   /** The identity provider's keys could not be fetched: transient, retry; not the token's fault. */
   AUTH_UNAVAILABLE: 'AUTH_UNAVAILABLE',
   DEVICE_ID_INVALID: 'DEVICE_ID_INVALID',
+  /** This gateway node is shutting down: connect again (the balancer picks another node). */
+  NODE_DRAINING: 'NODE_DRAINING',
   // Any message
   VALIDATION_FAILED: 'VALIDATION_FAILED',
   PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
@@ -45,6 +47,7 @@ export const ERROR_HTTP_STATUS: Record<ErrorCode, number> = {
   AUTH_TOKEN_EXPIRED: 401,
   AUTH_UNAVAILABLE: 503,
   DEVICE_ID_INVALID: 400,
+  NODE_DRAINING: 503,
   VALIDATION_FAILED: 400,
   PAYLOAD_TOO_LARGE: 413,
   UNKNOWN_EVENT: 400,
