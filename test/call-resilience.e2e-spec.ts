@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import type { ServerPayload } from '#contracts';
-import { Platform, type TestDevice } from '#testing';
+import { Platform, TestDevice } from '#testing';
 
 const GRACE_MS = 4000;
 const MEDIA_GRACE_MS = 2500;
@@ -153,8 +153,14 @@ describe('signaling interruptions', () => {
   it('a draining node (SIGTERM) tells its clients to reconnect elsewhere before it exits', async () => {
     const draining = await platform.addGateway();
     const { caller, callee, callId, callerAccepted } = await connectedCall(draining, platform.gateways[1]);
-    await draining.stop('SIGTERM');
+    const stopped = draining.stop('SIGTERM');
     expect(await caller.next('session:reconnect')).toEqual({ reason: 'draining' });
+    // While it drains, the node takes nobody new (a balancer may still route a reconnect to it).
+    const refused = await TestDevice.connect(draining.url, await platform.token(caller.userId), caller.userId, caller.deviceId).catch(
+      (e: Error & { data?: { code: string } }) => e,
+    );
+    expect(refused).toMatchObject({ data: { code: 'NODE_DRAINING' } });
+    await stopped;
     await callee.next('call:peer-reconnecting', (p) => p.callId === callId);
     const back = await platform.reconnect(caller, platform.gateways[0]);
     expect(await resume(back, callId, callerAccepted.resumeToken)).toMatchObject({ ok: true, data: { state: 'active' } });
