@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { z } from 'zod';
-import { ConfigError, DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, env, explainStartupError, loadConfig } from '#infra';
+import { ConfigError, DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, HOW_TO_START, env, explainStartupError, loadConfig } from '#infra';
 import { migrate } from '../apps/calls/src/database/migrate.js';
 
 const StartConfig = z.object({
@@ -29,11 +29,6 @@ const dist = fileURLToPath(new URL('../', import.meta.url));
 const secret = () => randomBytes(24).toString('hex');
 
 class Unreachable extends Error {}
-
-const HOW_TO_START = {
-  postgres: 'start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start (or point DATABASE_URL at yours)',
-  redis: 'start it with: redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no (or point REDIS_URL at yours)',
-};
 
 const describe = (error: unknown) => (error instanceof Error ? error.message || error.constructor.name : String(error));
 const hostOf = (url: string) => new URL(url).host;

@@ -71,13 +71,11 @@ export class SignalingConnection {
 
   async request<E extends ClientEventName>(event: E, payload: ClientPayload<E>): Promise<ClientResult<E>> {
     if (!this.socket.connected) throw new CallSdkError('NOT_CONNECTED', `Not connected; ${event} was not sent.`);
-    const emit = this.socket.timeout(this.options.requestTimeoutMs ?? 10_000).emitWithAck as unknown as (
-      e: E,
-      p: unknown,
-    ) => Promise<Ack<ClientResult<E>>>;
+    const timed = this.socket.timeout(this.options.requestTimeoutMs ?? 10_000);
+    const emit = timed.emitWithAck as unknown as (e: E, p: unknown) => Promise<Ack<ClientResult<E>>>;
     let ack: Ack<ClientResult<E>>;
     try {
-      ack = await emit.call(this.socket.timeout(this.options.requestTimeoutMs ?? 10_000), event, payload);
+      ack = await emit.call(timed, event, payload);
     } catch {
       throw new CallSdkError('TIMEOUT', `${event} was not acknowledged in time.`);
     }

@@ -17,12 +17,17 @@ export async function runApp(name: string, start: () => Promise<INestApplication
   }
 }
 
+/** What to tell a developer whose Postgres or Redis is down: said once, used by every entry point. */
+export const HOW_TO_START = {
+  postgres: 'start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start (or point DATABASE_URL at yours)',
+  redis: 'start it with: redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no (or point REDIS_URL at yours)',
+} as const;
+
+/** A refused connection on the default ports is, in practice, Postgres or Redis not running. */
 export function explainStartupError(error: unknown): string {
   const text = error instanceof Error ? `${error.message}` : String(error);
   const code = (error as { code?: string } | null)?.code;
-  if (code === 'ECONNREFUSED' && /5432/.test(text))
-    return `PostgreSQL is not reachable (${text}). Start it: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start, or set DATABASE_URL.`;
-  if (code === 'ECONNREFUSED' && /6379/.test(text))
-    return `Redis is not reachable (${text}). Start it: redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no, or set REDIS_URL.`;
+  if (code === 'ECONNREFUSED' && /5432/.test(text)) return `PostgreSQL is not reachable (${text}); ${HOW_TO_START.postgres}.`;
+  if (code === 'ECONNREFUSED' && /6379/.test(text)) return `Redis is not reachable (${text}); ${HOW_TO_START.redis}.`;
   return error instanceof Error ? (error.stack ?? text) : text;
 }

@@ -7,6 +7,7 @@ import {
   AppState,
   PUSH_QUEUE,
   type PushJob,
+  type PushKind,
   TimelineType,
   needsMissedCallAlert,
   needsVoipPush,
@@ -22,6 +23,8 @@ import { Device } from '../devices/device.entity.js';
 
 const MISSED_CALL_ALERT_TTL_MS = 24 * 3600 * 1000;
 
+type PushTimelineType = typeof TimelineType.PUSH_QUEUED | typeof TimelineType.PUSH_SKIPPED | typeof TimelineType.PUSH_WITHDRAWN;
+
 /**
  * Decides which of the callee's devices get which push, and queues them inside the transition's
  * transaction: if Redis refuses, the transition rolls back rather than ringing nobody.
@@ -36,22 +39,9 @@ export class PushDispatcher {
 
   /** A new call: wake every registered device of the callee that is not already showing the app. */
   async ring(em: EntityManager, call: Call): Promise<void> {
-    const devices = await em
-      .getRepository(Device)
-      .createQueryBuilder('d')
-      .where('d.user_id = :u AND d.voip_token IS NOT NULL', { u: call.calleeId })
-      .getMany();
-    const presence = await this.presence(call.calleeId, devices);
-    for (const [i, device] of devices.entries()) {
-      const at = new Date();
-      if (!needsVoipPush(presence[i]!)) {
-        await appendTimeline(em, call.id, {
-          type: TimelineType.PUSH_SKIPPED,
-          at,
-          actorUserId: device.userId,
-          actorDeviceId: device.deviceId,
-          data: { kind: 'voip', reason: 'app-in-foreground' },
-        });
+    for (const { device, presence } of await this.calleeDevices(em, call, 'voipToken')) {
+      if (!needsVoipPush(presence)) {
+        await this.record(em, call, device, TimelineType.PUSH_SKIPPED, { kind: 'voip', reason: 'app-in-foreground' });
         continue;
       }
       await this.enqueue({
@@ -65,13 +55,7 @@ export class PushDispatcher {
           ringDeadline: call.ringDeadline.toISOString(),
         },
       });
-      await appendTimeline(em, call.id, {
-        type: TimelineType.PUSH_QUEUED,
-        at,
-        actorUserId: device.userId,
-        actorDeviceId: device.deviceId,
-        data: { kind: 'voip' },
-      });
+      await this.record(em, call, device, TimelineType.PUSH_QUEUED, { kind: 'voip' });
     }
   }
 
@@ -81,27 +65,15 @@ export class PushDispatcher {
    * get a plain alert, collapsed per call so a retry cannot show it twice.
    */
   async missed(em: EntityManager, call: Call): Promise<void> {
-    const devices = await em
-      .getRepository(Device)
-      .createQueryBuilder('d')
-      .where('d.user_id = :u AND d.apns_token IS NOT NULL', { u: call.calleeId })
-      .getMany();
-    const presence = await this.presence(call.calleeId, devices);
     const from = call.callerName ?? call.callerId;
-    for (const [i, device] of devices.entries()) {
-      if (!needsMissedCallAlert(presence[i]!)) continue;
+    for (const { device, presence } of await this.calleeDevices(em, call, 'apnsToken')) {
+      if (!needsMissedCallAlert(presence)) continue;
       await this.enqueue({
         kind: 'missed-call',
         ...this.target(call, device, device.apnsToken!, device.bundleId, new Date(Date.now() + MISSED_CALL_ALERT_TTL_MS)),
         alert: { title: 'Missed call', body: `Missed call from ${from}` },
       });
-      await appendTimeline(em, call.id, {
-        type: TimelineType.PUSH_QUEUED,
-        at: new Date(),
-        actorUserId: device.userId,
-        actorDeviceId: device.deviceId,
-        data: { kind: 'missed-call' },
-      });
+      await this.record(em, call, device, TimelineType.PUSH_QUEUED, { kind: 'missed-call' });
     }
   }
 
@@ -119,15 +91,28 @@ export class PushDispatcher {
         () => true,
         () => false,
       );
-      if (removed)
-        await appendTimeline(em, call.id, {
-          type: TimelineType.PUSH_WITHDRAWN,
-          at: new Date(),
-          actorUserId: device.userId,
-          actorDeviceId: device.deviceId,
-          data: { kind: 'voip' },
-        });
+      if (removed) await this.record(em, call, device, TimelineType.PUSH_WITHDRAWN, { kind: 'voip' });
     }
+  }
+
+  /** The callee's devices holding the given token, each with its presence (null: no live socket). */
+  private async calleeDevices(em: EntityManager, call: Call, token: 'voipToken' | 'apnsToken') {
+    const column = token === 'voipToken' ? 'voip_token' : 'apns_token';
+    const devices = await em
+      .getRepository(Device)
+      .createQueryBuilder('d')
+      .where(`d.user_id = :u AND d.${column} IS NOT NULL`, { u: call.calleeId })
+      .getMany();
+    if (devices.length === 0) return [];
+    const values = await this.redis.mget(devices.map((d) => presenceKey(this.config.REDIS_PREFIX, call.calleeId, d.deviceId)));
+    return devices.map((device, i) => {
+      const parsed = AppState.safeParse(values[i]);
+      return { device, presence: parsed.success ? parsed.data : null };
+    });
+  }
+
+  private record(em: EntityManager, call: Call, device: Device, type: PushTimelineType, data: { kind: PushKind; reason?: string }) {
+    return appendTimeline(em, call.id, { type, at: new Date(), actorUserId: device.userId, actorDeviceId: device.deviceId, data });
   }
 
   private target(call: Call, device: Device, token: string, topic: string, expiresAt: Date) {
@@ -144,14 +129,5 @@ export class PushDispatcher {
 
   private async enqueue(job: PushJob): Promise<void> {
     await this.queue.add(job, pushJobOptions(pushJobId(job.kind, job.callId, job.deviceId)));
-  }
-
-  private async presence(userId: string, devices: Device[]): Promise<(AppState | null)[]> {
-    if (devices.length === 0) return [];
-    const values = await this.redis.mget(devices.map((d) => presenceKey(this.config.REDIS_PREFIX, userId, d.deviceId)));
-    return values.map((v) => {
-      const parsed = AppState.safeParse(v);
-      return parsed.success ? parsed.data : null;
-    });
   }
 }
