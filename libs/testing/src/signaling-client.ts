@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { io, type Socket } from 'socket.io-client';
-import { SeqBuffer } from '../../client-sdk/src/seq-buffer.js';
+import { SeqBuffer } from '#client-sdk';
 import {
   type Ack,
   type ClientEventName,

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config.js';
 import { CallsClient } from '../signaling/calls.client.js';
-import type { SignalingNamespace, SignalingSocket } from '../signaling/signaling-socket.js';
+import { type SignalingNamespace, type SignalingSocket, sameDeviceSockets } from '../signaling/signaling-socket.js';
 import { CarrierHeartbeat } from './carrier-heartbeat.service.js';
 import { ResumeTokens } from './resume-tokens.service.js';
 
@@ -29,8 +29,7 @@ export class CallSessions {
   async dropped(ns: SignalingNamespace, socket: SignalingSocket): Promise<void> {
     const { userId, deviceId, calls } = socket.data;
     if (!userId) return; // refused at the handshake
-    const stillHere = [...ns.sockets.values()].some((s) => s.id !== socket.id && s.data.userId === userId && s.data.deviceId === deviceId);
-    if (stillHere) return;
+    if (sameDeviceSockets(ns, socket).length > 0) return; // the device is still here on another socket
     await Promise.all(
       Object.keys(calls).map(async (callId) => {
         // A drop noticed late (ping timeout) after the party already resumed on another node is stale.

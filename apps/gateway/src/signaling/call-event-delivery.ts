@@ -3,17 +3,12 @@ import { type CallEvent, type CallView, Rooms } from '#contracts';
 import { IceServersService } from '../call-session/ice-servers.service.js';
 import { CarrierHeartbeat } from '../call-session/carrier-heartbeat.service.js';
 import { ResumeTokens } from '../call-session/resume-tokens.service.js';
-import type { SignalingNamespace, SignalingSocket } from './signaling-socket.js';
+import { type SignalingNamespace, localSockets } from './signaling-socket.js';
 
 const callerDevice = (call: CallView) => Rooms.device(call.callerId, call.callerDeviceId);
 const answeredDevice = (call: CallView) => Rooms.device(call.calleeId, call.answeredDeviceId!);
 const peerDevice = (call: CallView, userId: string) =>
   userId === call.callerId ? (call.answeredDeviceId ? answeredDevice(call) : null) : callerDevice(call);
-
-/** This node's sockets in a room, synchronously (the local adapter's view, no Redis round trip). */
-export function localSockets(ns: SignalingNamespace, room: string): SignalingSocket[] {
-  return [...(ns.adapter.rooms.get(room) ?? [])].map((id) => ns.sockets.get(id)).filter((s): s is SignalingSocket => s !== undefined);
-}
 
 /**
  * Turns one committed call event into socket messages. Every gateway node runs this for every event

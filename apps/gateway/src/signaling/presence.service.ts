@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { PRESENCE_REFRESH_MS, PRESENCE_TTL_MS, presenceKey } from '#contracts';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config.js';
 import { GATEWAY_REDIS } from '../health/gateway-redis.provider.js';
-import type { SignalingNamespace, SignalingSocket } from './signaling-socket.js';
+import { type SignalingNamespace, type SignalingSocket, sameDeviceSockets } from './signaling-socket.js';
 
 /**
  * Publishes which devices hold a live socket and whether their app is in the foreground, for the
@@ -30,7 +30,7 @@ export class PresenceService implements OnApplicationShutdown {
 
   async withdraw(ns: SignalingNamespace, socket: SignalingSocket): Promise<void> {
     const { userId, deviceId } = socket.data;
-    const others = [...ns.sockets.values()].filter((s) => s.id !== socket.id && s.data.userId === userId && s.data.deviceId === deviceId);
+    const others = sameDeviceSockets(ns, socket);
     if (others.length > 0) return this.announce(others[0]!);
     await this.redis.del(presenceKey(this.config.REDIS_PREFIX, userId, deviceId));
   }

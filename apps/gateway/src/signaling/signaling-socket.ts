@@ -1,6 +1,16 @@
 import type { Namespace, Socket } from 'socket.io';
-import type { ClientToServerEvents, ServerToClientEvents, SocketSession } from '#contracts';
+import { type ClientToServerEvents, Rooms, type ServerToClientEvents, type SocketSession } from '#contracts';
 
 /** Sockets and namespaces of protocol v1, typed by the event maps in #contracts. */
 export type SignalingSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketSession>;
 export type SignalingNamespace = Namespace<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketSession>;
+
+/** This node's sockets in a room, synchronously (the local adapter's view, no Redis round trip). */
+export function localSockets(ns: SignalingNamespace, room: string): SignalingSocket[] {
+  return [...(ns.adapter.rooms.get(room) ?? [])].map((id) => ns.sockets.get(id)).filter((s): s is SignalingSocket => s !== undefined);
+}
+
+/** The other sockets of this socket's device on this node (a device may briefly hold two). */
+export function sameDeviceSockets(ns: SignalingNamespace, socket: SignalingSocket): SignalingSocket[] {
+  return localSockets(ns, Rooms.device(socket.data.userId, socket.data.deviceId)).filter((s) => s.id !== socket.id);
+}
