@@ -3,20 +3,21 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { CALL_MILESTONES_QUEUE, GRACE_QUEUE, PUSH_QUEUE, PUSH_REPORTS_QUEUE, RING_TIMEOUT_QUEUE } from '#contracts';
+import { CALL_MILESTONES_QUEUE, PUSH_QUEUE, PUSH_REPORTS_QUEUE } from '#contracts';
 import { bullRoot, HttpErrorFilter, JwtVerifier, RedisHealthIndicator } from '#infra';
 import { UserAuthGuard } from './auth/user-auth.guard.js';
 import { CallStateController } from './calls/call-state.controller.js';
-import { CarrierSweeper } from './calls/carrier-sweeper.service.js';
-import { ConnectionGraceService } from './calls/connection-grace.service.js';
-import { GraceProcessor } from './calls/grace.processor.js';
+import { CarrierSweeper } from './connection/carrier-sweeper.service.js';
+import { ConnectionGraceService } from './connection/connection-grace.service.js';
+import { DeadlineCheck } from './deadlines/deadline-check.service.js';
+import { FaultPoints } from './outbox/fault-points.service.js';
+import { OutboxRelay } from './outbox/outbox-relay.service.js';
 import { DevicesController } from './devices/devices.controller.js';
 import { DevicesService } from './devices/devices.service.js';
 import { PushDispatcher } from './push/push-dispatcher.service.js';
 import { PushReportsProcessor } from './push/push-reports.processor.js';
 import { PushReportsService } from './push/push-reports.service.js';
 import { AdminTokenGuard } from './calls/admin-token.guard.js';
-import { CallEventsPublisher } from './calls/call-events.publisher.js';
 import { CallHistoryService } from './calls/call-history.service.js';
 import { CallMilestonesProcessor } from './calls/call-milestones.processor.js';
 import { CallsController } from './calls/calls.controller.js';
@@ -24,8 +25,6 @@ import { CallsService } from './calls/calls.service.js';
 import { InternalCallsController } from './calls/internal-calls.controller.js';
 import { InternalTokenGuard } from './calls/internal-token.guard.js';
 import { redisProvider } from './calls/redis.provider.js';
-import { RingTimeoutProcessor } from './calls/ring-timeout.processor.js';
-import { RingTimerService } from './calls/ring-timer.service.js';
 import { CALLS_CONFIG, type CallsConfig } from './config/calls.config.js';
 import { databaseOptions } from './database/database-options.js';
 import { HealthController } from './health/health.controller.js';
@@ -38,13 +37,7 @@ export class CallsModule {
       imports: [
         TypeOrmModule.forRoot(databaseOptions(config.DATABASE_URL)),
         bullRoot(config),
-        BullModule.registerQueue(
-          { name: RING_TIMEOUT_QUEUE },
-          { name: CALL_MILESTONES_QUEUE },
-          { name: PUSH_QUEUE },
-          { name: PUSH_REPORTS_QUEUE },
-          { name: GRACE_QUEUE },
-        ),
+        BullModule.registerQueue({ name: CALL_MILESTONES_QUEUE }, { name: PUSH_QUEUE }, { name: PUSH_REPORTS_QUEUE }),
         TerminusModule,
       ],
       controllers: [InternalCallsController, CallsController, CallStateController, DevicesController, HealthController],
@@ -53,14 +46,13 @@ export class CallsModule {
         { provide: APP_FILTER, useClass: HttpErrorFilter },
         redisProvider,
         RedisHealthIndicator,
-        CallEventsPublisher,
+        FaultPoints,
+        OutboxRelay,
         CallsService,
         CallHistoryService,
-        RingTimerService,
-        RingTimeoutProcessor,
+        DeadlineCheck,
         CallMilestonesProcessor,
         ConnectionGraceService,
-        GraceProcessor,
         CarrierSweeper,
         InternalTokenGuard,
         AdminTokenGuard,

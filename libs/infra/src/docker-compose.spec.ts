@@ -8,7 +8,10 @@ import { NotifierConfigSchema } from '../../../apps/notifier/src/config/notifier
 // No Docker engine runs here, so the compose file is checked the way the apps would see it:
 // every app service must pass its app's own boot-time config validation.
 const compose = parse(readFileSync(new URL('../../../docker-compose.yml', import.meta.url), 'utf8'), { merge: true }) as {
-  services: Record<string, { environment?: Record<string, string>; healthcheck?: { test: unknown }; depends_on?: Record<string, unknown> }>;
+  services: Record<
+    string,
+    { environment?: Record<string, string>; healthcheck?: { test: unknown }; depends_on?: Record<string, unknown>; command?: string[] }
+  >;
 };
 const envOf = (service: string) => {
   // Resolve ${VAR:-default} the way compose does when VAR is unset.
@@ -29,6 +32,11 @@ describe('docker-compose.yml', () => {
   ] as const)('gives %s a configuration its boot validation accepts', (service, schema) => {
     const result = schema.safeParse(envOf(service));
     expect(result.success ? [] : result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`)).toEqual([]);
+  });
+
+  it('runs Redis with an append-only file fsynced every second, on a volume', () => {
+    const command = compose.services.redis?.command ?? [];
+    expect(command.join(' ')).toContain('--appendonly yes --appendfsync everysec');
   });
 
   it('migrates before the calls app starts', () => {

@@ -32,7 +32,14 @@ export class CallHistoryService {
   async stateFor(id: string, userId: string): Promise<CallStateView> {
     const call = await this.dataSource.getRepository(Call).findOneBy({ id });
     if (!call || (call.callerId !== userId && call.calleeId !== userId)) throw new AppError(ErrorCode.CALL_NOT_FOUND, 'No such call.');
-    return { callId: call.id, state: call.state, endReason: call.endReason, ringDeadline: call.ringDeadline.toISOString() };
+    return {
+      callId: call.id,
+      state: call.state,
+      endReason: call.endReason,
+      ringDeadline: call.ringDeadline.toISOString(),
+      answeredDeviceId: call.answeredDeviceId,
+      version: call.lastSeq,
+    };
   }
 
   async pushesFor(userId: string, limit = 20): Promise<PushLogEntry[]> {

@@ -24,6 +24,7 @@ export function toCallView(call: Call): CallView {
     callerDisconnectedAt: iso(call.callerDisconnectedAt),
     calleeDisconnectedAt: iso(call.calleeDisconnectedAt),
     qualitySummary: (call.qualitySummary ?? null) as Record<string, unknown> | null,
+    version: call.lastSeq,
   };
 }
 

@@ -70,6 +70,17 @@ export class Call {
   @Column({ name: 'media_down_since', type: 'timestamptz', nullable: true })
   mediaDownSince!: Date | null;
 
+  /** The connection (socket id) that carries each side now; a drop reported for another is stale. */
+  @Column({ name: 'caller_carrier', type: 'varchar', length: 64, nullable: true })
+  callerCarrier!: string | null;
+
+  @Column({ name: 'callee_carrier', type: 'varchar', length: 64, nullable: true })
+  calleeCarrier!: string | null;
+
+  /** Set while an answered call waits for its media to connect for the first time. */
+  @Column({ name: 'connect_deadline', type: 'timestamptz', nullable: true })
+  connectDeadline!: Date | null;
+
   @Column({ name: 'quality_summary', type: 'jsonb', nullable: true })
   qualitySummary!: object | null;
 }

@@ -15,44 +15,51 @@ import {
   TimelineType,
 } from '#contracts';
 import { CALLS_CONFIG, type CallsConfig } from '../config/calls.config.js';
-import { CallEventsPublisher } from './call-events.publisher.js';
+import { type Committed, OutboxRelay } from '../outbox/outbox-relay.service.js';
 import { CallInvite } from './call-invite.entity.js';
 import { type Command, decide, isUnanswered } from './call-state-machine.js';
 import { CallTimelineEntry } from './call-timeline-entry.entity.js';
 import { toCallView } from './call-view.mapper.js';
 import { Call } from './call.entity.js';
 import { PushDispatcher } from '../push/push-dispatcher.service.js';
-import { RingTimerService } from './ring-timer.service.js';
-import { appendTimeline } from './timeline.writer.js';
+import { appendTimeline, recordOn } from './timeline.writer.js';
 
-interface Committed<T> {
-  result: T;
-  events: CallEvent[];
-}
+/** How a server-side end is described: the command it runs. */
+export type ServerEnd = 'timeout' | 'connection-lost' | 'ice-failed' | 'fail';
 
 /**
- * The authority on call state. Every transition runs in one transaction under locks, and its events
- * are published only after the commit, so gateways never announce a state that could roll back.
+ * The authority on call state. Every transition runs in one transaction under locks, with its
+ * events and pushes written to the outbox in that transaction; they leave only after the commit,
+ * so gateways never announce a state that could roll back, and nothing committed goes unannounced.
  */
 @Injectable()
 export class CallsService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(CALLS_CONFIG) private readonly config: CallsConfig,
-    private readonly publisher: CallEventsPublisher,
-    private readonly ringTimer: RingTimerService,
+    private readonly outbox: OutboxRelay,
     private readonly pushes: PushDispatcher,
   ) {}
 
   async create(request: CreateCallRequest): Promise<CreateCallResponse> {
     if (request.caller.userId === request.calleeId) throw new AppError(ErrorCode.SELF_CALL, 'You cannot call yourself.');
-    return this.commit((em) => this.createIn(em, request));
+    const response = await this.outbox.commit((em) => this.createIn(em, request));
+    if (response.merged) void this.pushes.withdraw(response.call);
+    return response;
   }
 
-  async act(callId: string, action: CallAction, actor: Actor): Promise<CallView> {
+  /** `carrierId`: the connection the request came on; an accept makes it the callee's carrier. */
+  async act(callId: string, action: CallAction, actor: Actor, carrierId?: string): Promise<CallView> {
     const command: Command = { kind: action, actor };
     try {
-      return await this.commit(async (em) => this.apply(em, await this.lockCall(em, callId), command));
+      const view = await this.outbox.commit(async (em) => {
+        const call = await this.lockCall(em, callId);
+        if (action === 'accept' && this.answeredBy(call, actor)) return this.acceptAgain(em, call, carrierId);
+        if (action === 'accept' && carrierId) call.calleeCarrier = carrierId;
+        return this.apply(em, call, command);
+      });
+      if (action !== 'ringing' && view.state !== 'initiated' && view.state !== 'ringing') void this.pushes.withdraw(view);
+      return view;
     } catch (error) {
       // A losing accept (two devices answered at once) changes nothing, but admins want to see it.
       if (error instanceof AppError && error.code === ErrorCode.ANSWERED_ELSEWHERE && action === 'accept')
@@ -68,19 +75,16 @@ export class CallsService {
     }
   }
 
-  /** Ring deadline reached. A call answered or ended meanwhile is left alone. */
-  expire(callId: string): Promise<void> {
-    return this.endIf(callId, 'timeout', (call) => isUnanswered(call.state));
-  }
-
   /** Ends an open call for a server-side reason, if `stillTrue` holds under the row lock. */
-  async endIf(callId: string, kind: 'timeout' | 'connection-lost' | 'ice-failed', stillTrue: (call: Call) => boolean): Promise<void> {
-    await this.commit(async (em) => {
+  async endIf(callId: string, kind: ServerEnd, stillTrue: (call: Call) => boolean): Promise<boolean> {
+    const ended = await this.outbox.commit(async (em) => {
       const call = await em.findOne(Call, { where: { id: callId }, lock: { mode: 'pessimistic_write' } });
-      if (!call || call.state === 'ended' || !stillTrue(call)) return { result: undefined, events: [] };
-      const { events } = await this.apply(em, call, { kind });
-      return { result: undefined, events };
+      if (!call || call.state === 'ended' || !stillTrue(call)) return { result: null, events: [] };
+      const applied = await this.apply(em, call, { kind });
+      return { ...applied, result: applied.result };
     });
+    if (ended) void this.pushes.withdraw(ended);
+    return ended !== null;
   }
 
   async recordMilestone(job: CallMilestoneJob, sourceId: string): Promise<boolean> {
@@ -112,10 +116,20 @@ export class CallsService {
     });
   }
 
-  private async commit<T>(work: (em: EntityManager) => Promise<Committed<T>>): Promise<T> {
-    const committed = await this.dataSource.transaction(work);
-    await this.publisher.publish(committed.events);
-    return committed.result;
+  private answeredBy(call: Call, actor: Actor): boolean {
+    return call.state === 'active' && actor.userId === call.calleeId && actor.deviceId === call.answeredDeviceId;
+  }
+
+  /**
+   * The answering device accepts again: its first ack was lost (a crash after the commit, a dropped
+   * socket). The answer stands, now carried by this connection; nothing else changes.
+   */
+  private async acceptAgain(em: EntityManager, call: Call, carrierId: string | undefined): Promise<Committed<CallView>> {
+    if (carrierId && carrierId !== call.calleeCarrier) {
+      call.calleeCarrier = carrierId;
+      await em.update(Call, call.id, { calleeCarrier: carrierId });
+    }
+    return { result: toCallView(call), events: [] };
   }
 
   private async createIn(em: EntityManager, request: CreateCallRequest): Promise<Committed<CreateCallResponse>> {
@@ -140,7 +154,8 @@ export class CallsService {
     // Twilio leave this to clients, whose users keep reporting one-way or no media).
     const crossing = open.find((c) => c.callerId === calleeId && c.calleeId === caller.userId && isUnanswered(c.state));
     if (crossing) {
-      await appendTimeline(em, crossing.id, {
+      crossing.calleeCarrier = request.carrierId;
+      await recordOn(em, crossing, {
         type: TimelineType.GLARE_MERGED,
         at: new Date(),
         actorUserId: caller.userId,
@@ -168,6 +183,9 @@ export class CallsService {
       media: request.media,
       callerId: caller.userId,
       callerDeviceId: caller.deviceId,
+      callerCarrier: request.carrierId,
+      calleeCarrier: null,
+      connectDeadline: null,
       callerName: request.callerName,
       calleeId,
       answeredDeviceId: null,
@@ -187,7 +205,7 @@ export class CallsService {
       calleeId,
       merged: false,
     });
-    await appendTimeline(em, call.id, {
+    await recordOn(em, call, {
       type: TimelineType.INVITED,
       at: now,
       actorUserId: caller.userId,
@@ -199,14 +217,12 @@ export class CallsService {
       // The callee is in another call: recorded for history, answered to the caller as busy.
       this.finish(call, 'busy', now);
       await em.update(Call, call.id, this.stateColumns(call));
-      await appendTimeline(em, call.id, { type: TimelineType.BUSY, at: now });
+      await recordOn(em, call, { type: TimelineType.BUSY, at: now });
       return { result: { call: toCallView(call), merged: false }, events: [{ type: 'ended', call: toCallView(call), byDeviceId: null }] };
     }
-    // Armed before the commit: if Redis refuses, the call rolls back rather than ringing forever.
-    // A timer that fires for a call whose commit then failed finds nothing and does nothing.
-    await this.ringTimer.arm(call.id, call.ringDeadline);
-    await this.pushes.ring(em, call);
-    return { result: { call: toCallView(call), merged: false }, events: [{ type: 'created', call: toCallView(call) }] };
+    // The ring deadline is the row's ring_deadline, kept by DeadlineCheck; pushes leave after the commit.
+    const pushes = await this.pushes.ring(em, call);
+    return { result: { call: toCallView(call), merged: false }, events: [{ type: 'created', call: toCallView(call) }], pushes };
   }
 
   private async replayInvite(em: EntityManager, request: CreateCallRequest): Promise<CreateCallResponse | null> {
@@ -229,27 +245,27 @@ export class CallsService {
     const actor = 'actor' in command ? command.actor : null;
     if (actor && actor.userId !== call.callerId && actor.userId !== call.calleeId)
       throw new AppError(ErrorCode.CALL_NOT_FOUND, 'No such call.'); // strangers learn nothing
-    const wasRinging = isUnanswered(call.state);
     const outcome = decide(call, command);
     const now = new Date();
     if (outcome.to === 'ringing' && !call.ringingAt) call.ringingAt = now;
     if (outcome.to === 'active') {
       call.answeredAt = now;
       call.answeredDeviceId = outcome.answeredDeviceId;
+      // Media must connect by then, or the call ends as failed (DeadlineCheck).
+      call.connectDeadline = new Date(now.getTime() + this.config.CONNECT_TIMEOUT_MS);
     }
     call.state = outcome.to;
     if (outcome.to === 'ended') this.finish(call, outcome.endReason!, now);
     await em.update(Call, call.id, this.stateColumns(call));
-    await appendTimeline(em, call.id, { type: outcome.timeline, at: now, actorUserId: actor?.userId, actorDeviceId: actor?.deviceId });
+    await recordOn(em, call, { type: outcome.timeline, at: now, actorUserId: actor?.userId, actorDeviceId: actor?.deviceId });
 
     const view = toCallView(call);
     const events: CallEvent[] = [];
     if (outcome.event === 'ringing') events.push({ type: 'ringing', call: view, deviceId: actor!.deviceId });
     if (outcome.event === 'accepted') events.push({ type: 'accepted', call: view });
     if (outcome.event === 'ended') events.push({ type: 'ended', call: view, byDeviceId: actor?.deviceId ?? null });
-    if (wasRinging && !isUnanswered(call.state)) await this.pushes.withdraw(em, call);
-    if (call.endReason === 'cancelled' || call.endReason === 'missed') await this.pushes.missed(em, call);
-    return { result: view, events };
+    const pushes = call.endReason === 'cancelled' || call.endReason === 'missed' ? await this.pushes.missed(em, call) : [];
+    return { result: view, events, pushes };
   }
 
   private finish(call: Call, reason: NonNullable<Call['endReason']>, now: Date): void {
@@ -257,10 +273,11 @@ export class CallsService {
     call.endReason = reason;
     call.endedAt = now;
     call.durationMs = call.answeredAt ? now.getTime() - call.answeredAt.getTime() : 0;
+    call.connectDeadline = null;
   }
 
   private stateColumns(call: Call): Partial<Call> {
-    const { state, endReason, ringingAt, answeredAt, answeredDeviceId, endedAt, durationMs } = call;
-    return { state, endReason, ringingAt, answeredAt, answeredDeviceId, endedAt, durationMs };
+    const { state, endReason, ringingAt, answeredAt, answeredDeviceId, endedAt, durationMs, calleeCarrier, connectDeadline } = call;
+    return { state, endReason, ringingAt, answeredAt, answeredDeviceId, endedAt, durationMs, calleeCarrier, connectDeadline };
   }
 }

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiBody, ApiExcludeController } from '@nestjs/swagger';
 import { z } from 'zod';
 import {
@@ -8,43 +8,60 @@ import {
   type PushLogEntry,
   UserId,
   CallIdParam,
+  type CallEventsPage,
+  CallEventsQuery,
+  type CallStateView,
   type CallView,
   CreateCallRequest,
   type CreateCallResponse,
 } from '#contracts';
 import { ZodValidationPipe, openApiSchema } from '#infra';
+import { ConnectionGraceService } from '../connection/connection-grace.service.js';
+import { OutboxRelay } from '../outbox/outbox-relay.service.js';
 import { CallHistoryService } from './call-history.service.js';
 import { CallsService } from './calls.service.js';
-import { ConnectionGraceService } from './connection-grace.service.js';
 import { InternalTokenGuard } from './internal-token.guard.js';
 
 const ActionParams = CallIdParam.extend({ action: CallAction });
 const UserParam = z.strictObject({ userId: UserId });
+const StateParams = CallIdParam.extend({ userId: UserId });
 
 /** Lifecycle transitions requested by the gateway on behalf of an authenticated socket. */
 @ApiExcludeController()
 @UseGuards(InternalTokenGuard)
-@Controller('internal/calls')
+@Controller('internal')
 export class InternalCallsController {
   constructor(
     private readonly calls: CallsService,
     private readonly graces: ConnectionGraceService,
     private readonly history: CallHistoryService,
+    private readonly outbox: OutboxRelay,
   ) {}
 
-  @Get('users/:userId/pushes')
+  /** For a gateway whose event subscription was lost: what was committed meanwhile. */
+  @Get('call-events')
+  events(@Query(new ZodValidationPipe(CallEventsQuery)) query: CallEventsQuery): Promise<CallEventsPage> {
+    return this.outbox.eventsSince(new Date(query.since), query.after);
+  }
+
+  @Get('calls/:id/state/:userId')
+  state(@Param(new ZodValidationPipe(StateParams)) params: { id: string; userId: string }): Promise<CallStateView> {
+    return this.history.stateFor(params.id, params.userId);
+  }
+
+  @Get('calls/users/:userId/pushes')
   pushes(@Param(new ZodValidationPipe(UserParam)) params: { userId: string }): Promise<PushLogEntry[]> {
     return this.history.pushesFor(params.userId);
   }
 
-  @Post()
+  @Post('calls')
   @HttpCode(200)
   @ApiBody({ schema: openApiSchema(CreateCallRequest) })
   create(@Body(new ZodValidationPipe(CreateCallRequest)) body: CreateCallRequest): Promise<CreateCallResponse> {
     return this.calls.create(body);
   }
 
-  @Post(':id/ice-state')
+  @Post('calls/:id/ice-state')
   @HttpCode(200)
   iceState(
     @Param(new ZodValidationPipe(CallIdParam)) params: { id: string },
@@ -53,30 +70,30 @@ export class InternalCallsController {
     return this.graces.iceState(params.id, body.actor, body.state);
   }
 
-  @Post(':id/disconnected')
+  @Post('calls/:id/disconnected')
   @HttpCode(200)
   disconnected(
     @Param(new ZodValidationPipe(CallIdParam)) params: { id: string },
     @Body(new ZodValidationPipe(CallActionRequest)) body: CallActionRequest,
   ): Promise<CallView> {
-    return this.graces.disconnected(params.id, body.actor);
+    return this.graces.disconnected(params.id, body.actor, body.carrierId);
   }
 
-  @Post(':id/resume')
+  @Post('calls/:id/resume')
   @HttpCode(200)
   resume(
     @Param(new ZodValidationPipe(CallIdParam)) params: { id: string },
     @Body(new ZodValidationPipe(CallActionRequest)) body: CallActionRequest,
   ): Promise<CallView> {
-    return this.graces.resumed(params.id, body.actor);
+    return this.graces.resumed(params.id, body.actor, body.carrierId);
   }
 
-  @Post(':id/:action')
+  @Post('calls/:id/:action')
   @HttpCode(200)
   act(
     @Param(new ZodValidationPipe(ActionParams)) params: { id: string; action: CallAction },
     @Body(new ZodValidationPipe(CallActionRequest)) body: CallActionRequest,
   ): Promise<CallView> {
-    return this.calls.act(params.id, params.action, body.actor);
+    return this.calls.act(params.id, params.action, body.actor, body.carrierId);
   }
 }

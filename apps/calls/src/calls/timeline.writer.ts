@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import { CallTimelineEntry } from './call-timeline-entry.entity.js';
+import type { Call } from './call.entity.js';
 
 export interface TimelineInput {
   type: string;
@@ -33,4 +34,10 @@ export async function appendTimeline(em: EntityManager, callId: string, input: T
   };
   await em.getRepository(CallTimelineEntry).insert(entry);
   return seq;
+}
+
+/** Appends to the timeline of a call loaded in this transaction, keeping its version in step. */
+export async function recordOn(em: EntityManager, call: Call, input: TimelineInput): Promise<number> {
+  call.lastSeq = await appendTimeline(em, call.id, input);
+  return call.lastSeq;
 }

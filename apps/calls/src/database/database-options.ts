@@ -7,6 +7,7 @@ import { CreateCalls1764080000000 } from './migrations/1764080000000-create-call
 import { CreateDevices1764090000000 } from './migrations/1764090000000-create-devices.js';
 import { AddConnectionState1764100000000 } from './migrations/1764100000000-add-connection-state.js';
 import { AddQualitySummary1764110000000 } from './migrations/1764110000000-add-quality-summary.js';
+import { DurableEventsAndDeadlines1764120000000 } from './migrations/1764120000000-durable-events-and-deadlines.js';
 
 /** Schema changes go through migrations only; `synchronize` stays off everywhere, dev included. */
 export function databaseOptions(url: string): DataSourceOptions {
@@ -14,7 +15,13 @@ export function databaseOptions(url: string): DataSourceOptions {
     type: 'postgres',
     url,
     entities: [Call, CallTimelineEntry, CallInvite, Device],
-    migrations: [CreateCalls1764080000000, CreateDevices1764090000000, AddConnectionState1764100000000, AddQualitySummary1764110000000],
+    migrations: [
+      CreateCalls1764080000000,
+      CreateDevices1764090000000,
+      AddConnectionState1764100000000,
+      AddQualitySummary1764110000000,
+      DurableEventsAndDeadlines1764120000000,
+    ],
     synchronize: false,
     migrationsRun: false,
     migrationsTransactionMode: 'each',

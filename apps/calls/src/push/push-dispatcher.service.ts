@@ -1,10 +1,12 @@
 import { InjectQueue } from '@nestjs/bull';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
 import type { Queue } from 'bull';
 import type { Redis } from 'ioredis';
-import type { EntityManager } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import {
   AppState,
+  type CallView,
   PUSH_QUEUE,
   type PushJob,
   type PushKind,
@@ -13,7 +15,6 @@ import {
   needsVoipPush,
   presenceKey,
   pushJobId,
-  pushJobOptions,
 } from '#contracts';
 import { Call } from '../calls/call.entity.js';
 import { REDIS } from '../calls/redis.provider.js';
@@ -26,25 +27,30 @@ const MISSED_CALL_ALERT_TTL_MS = 24 * 3600 * 1000;
 type PushTimelineType = typeof TimelineType.PUSH_QUEUED | typeof TimelineType.PUSH_SKIPPED | typeof TimelineType.PUSH_WITHDRAWN;
 
 /**
- * Decides which of the callee's devices get which push, and queues them inside the transition's
- * transaction: if Redis refuses, the transition rolls back rather than ringing nobody.
+ * Decides which of the callee's devices get which push, inside the transition's transaction. The
+ * jobs it returns go to the outbox with the transition, so they reach Bull after the commit (never
+ * for a call that rolled back) and are retried from Postgres if Redis is down.
  */
 @Injectable()
 export class PushDispatcher {
+  private readonly logger = new Logger(PushDispatcher.name);
+
   constructor(
     @InjectQueue(PUSH_QUEUE) private readonly queue: Queue<PushJob>,
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(CALLS_CONFIG) private readonly config: CallsConfig,
+    @InjectDataSource() private readonly dataSource: DataSource,
   ) {}
 
   /** A new call: wake every registered device of the callee that is not already showing the app. */
-  async ring(em: EntityManager, call: Call): Promise<void> {
+  async ring(em: EntityManager, call: Call): Promise<PushJob[]> {
+    const jobs: PushJob[] = [];
     for (const { device, presence } of await this.calleeDevices(em, call, 'voipToken')) {
       if (!needsVoipPush(presence)) {
-        await this.record(em, call, device, TimelineType.PUSH_SKIPPED, { kind: 'voip', reason: 'app-in-foreground' });
+        await this.record(em, call.id, device, TimelineType.PUSH_SKIPPED, { kind: 'voip', reason: 'app-in-foreground' });
         continue;
       }
-      await this.enqueue({
+      jobs.push({
         kind: 'voip',
         ...this.target(call, device, device.voipToken!, `${device.bundleId}.voip`, call.ringDeadline),
         payload: {
@@ -55,8 +61,9 @@ export class PushDispatcher {
           ringDeadline: call.ringDeadline.toISOString(),
         },
       });
-      await this.record(em, call, device, TimelineType.PUSH_QUEUED, { kind: 'voip' });
+      await this.record(em, call.id, device, TimelineType.PUSH_QUEUED, { kind: 'voip' });
     }
+    return jobs;
   }
 
   /**
@@ -64,34 +71,44 @@ export class PushDispatcher {
    * app that gets one without reporting a new call. Connected devices heard `call:ended`; the others
    * get a plain alert, collapsed per call so a retry cannot show it twice.
    */
-  async missed(em: EntityManager, call: Call): Promise<void> {
+  async missed(em: EntityManager, call: Call): Promise<PushJob[]> {
     const from = call.callerName ?? call.callerId;
+    const jobs: PushJob[] = [];
     for (const { device, presence } of await this.calleeDevices(em, call, 'apnsToken')) {
       if (!needsMissedCallAlert(presence)) continue;
-      await this.enqueue({
+      jobs.push({
         kind: 'missed-call',
         ...this.target(call, device, device.apnsToken!, device.bundleId, new Date(Date.now() + MISSED_CALL_ALERT_TTL_MS)),
         alert: { title: 'Missed call', body: `Missed call from ${from}` },
       });
-      await this.record(em, call, device, TimelineType.PUSH_QUEUED, { kind: 'missed-call' });
+      await this.record(em, call.id, device, TimelineType.PUSH_QUEUED, { kind: 'missed-call' });
     }
+    return jobs;
   }
 
   /**
    * The call stopped ringing (answered, declined, cancelled, missed): VoIP pushes still waiting or
    * backing off would ring a call that is over, so they are taken back. One already in flight
-   * cannot be; the woken app then finds the call over through GET /calls/:id/state.
+   * cannot be; the woken app then finds the call over through GET /calls/:id/state. Best effort,
+   * after the commit, so Redis trouble never holds a transition's locks.
    */
-  async withdraw(em: EntityManager, call: Call): Promise<void> {
-    const devices = await em.getRepository(Device).find({ where: { userId: call.calleeId }, select: { userId: true, deviceId: true } });
-    for (const device of devices) {
-      const job = await this.queue.getJob(pushJobId('voip', call.id, device.deviceId));
-      if (!job || !['waiting', 'delayed'].includes(await job.getState())) continue;
-      const removed = await job.remove().then(
-        () => true,
-        () => false,
-      );
-      if (removed) await this.record(em, call, device, TimelineType.PUSH_WITHDRAWN, { kind: 'voip' });
+  async withdraw(call: CallView): Promise<void> {
+    try {
+      const devices = await this.dataSource
+        .getRepository(Device)
+        .find({ where: { userId: call.calleeId }, select: { userId: true, deviceId: true } });
+      for (const device of devices) {
+        const job = await this.queue.getJob(pushJobId('voip', call.id, device.deviceId));
+        if (!job || !['waiting', 'delayed'].includes(await job.getState())) continue;
+        const removed = await job.remove().then(
+          () => true,
+          () => false,
+        );
+        if (removed)
+          await this.dataSource.transaction((em) => this.record(em, call.id, device, TimelineType.PUSH_WITHDRAWN, { kind: 'voip' }));
+      }
+    } catch (error) {
+      this.logger.warn(`could not withdraw the VoIP pushes of call ${call.id}: ${String(error)}`);
     }
   }
 
@@ -104,15 +121,18 @@ export class PushDispatcher {
       .where(`d.user_id = :u AND d.${column} IS NOT NULL`, { u: call.calleeId })
       .getMany();
     if (devices.length === 0) return [];
-    const values = await this.redis.mget(devices.map((d) => presenceKey(this.config.REDIS_PREFIX, call.calleeId, d.deviceId)));
+    // Without presence (Redis down) every device counts as asleep: a needless push beats a silent phone.
+    const values = await this.redis
+      .mget(devices.map((d) => presenceKey(this.config.REDIS_PREFIX, call.calleeId, d.deviceId)))
+      .catch(() => devices.map(() => null));
     return devices.map((device, i) => {
       const parsed = AppState.safeParse(values[i]);
       return { device, presence: parsed.success ? parsed.data : null };
     });
   }
 
-  private record(em: EntityManager, call: Call, device: Device, type: PushTimelineType, data: { kind: PushKind; reason?: string }) {
-    return appendTimeline(em, call.id, { type, at: new Date(), actorUserId: device.userId, actorDeviceId: device.deviceId, data });
+  private record(em: EntityManager, callId: string, device: Device, type: PushTimelineType, data: { kind: PushKind; reason?: string }) {
+    return appendTimeline(em, callId, { type, at: new Date(), actorUserId: device.userId, actorDeviceId: device.deviceId, data });
   }
 
   private target(call: Call, device: Device, token: string, topic: string, expiresAt: Date) {
@@ -125,9 +145,5 @@ export class PushDispatcher {
       topic,
       expiresAt: expiresAt.toISOString(),
     };
-  }
-
-  private async enqueue(job: PushJob): Promise<void> {
-    await this.queue.add(job, pushJobOptions(pushJobId(job.kind, job.callId, job.deviceId)));
   }
 }

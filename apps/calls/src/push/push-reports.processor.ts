@@ -10,6 +10,8 @@ export class PushReportsProcessor {
 
   @Process()
   async record(job: Job<unknown>): Promise<void> {
-    await this.reports.record(parseOrThrow(PushReportJob, job.data), `push-report:${job.id}`);
+    // Keyed by the attempt, not the Bull job id: job ids start again at 1 when Redis loses its data.
+    const report = parseOrThrow(PushReportJob, job.data);
+    await this.reports.record(report, `push-report:${report.reportId}`);
   }
 }

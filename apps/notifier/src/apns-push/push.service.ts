@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { type PushJob, type PushReportJob, pushBackoffMs, pushJobId } from '#contracts';
 import { ApnsClientAdapter, type ApnsAnswer } from './apns-client.adapter.js';
@@ -21,6 +22,7 @@ export class PushService {
   async attempt(job: PushJob, attempt: number): Promise<Next> {
     const report = (fields: Partial<PushReportJob> & Pick<PushReportJob, 'outcome'>) =>
       this.reporter.report({
+        reportId: randomUUID(),
         callId: job.callId,
         userId: job.userId,
         deviceId: job.deviceId,

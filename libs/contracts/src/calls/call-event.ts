@@ -3,8 +3,10 @@ import { DeviceId, UserId } from '../ids.js';
 import { CallView } from './call-view.js';
 
 /**
- * What the calls app publishes after every committed transition, whoever started it (a client or a
- * ring timer). Every gateway node receives each event and delivers it to its own sockets only.
+ * What the calls app records with every committed transition, in the same transaction (an outbox),
+ * and publishes after the commit, whoever started it (a client or a deadline). Every gateway node
+ * receives each event at least once and delivers it to its own sockets only; `call.version` numbers
+ * the events of a call, so a redelivered one is dropped.
  */
 export const CallEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('created'), call: CallView }),
@@ -19,3 +21,16 @@ export type CallEvent = z.infer<typeof CallEvent>;
 
 /** Redis pub/sub channel, under the deployment's key prefix. */
 export const callEventsChannel = (prefix: string) => `${prefix}call-events`;
+
+/** One page of committed events, oldest first, for a gateway catching up after a lost subscription. */
+export const CallEventsPage = z.object({
+  events: z.array(z.object({ id: z.number().int().positive(), event: CallEvent })),
+  /** Pass as `after` for the next page; null when this was the last. */
+  next: z.number().int().positive().nullable(),
+});
+export type CallEventsPage = z.infer<typeof CallEventsPage>;
+export const CallEventsQuery = z.strictObject({
+  since: z.iso.datetime(),
+  after: z.coerce.number().int().min(0).default(0),
+});
+export type CallEventsQuery = z.infer<typeof CallEventsQuery>;

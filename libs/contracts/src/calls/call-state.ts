@@ -14,7 +14,7 @@ export const EndReason = z.enum([
   'busy',
   /** Nobody answered before the ring deadline. */
   'missed',
-  /** The platform could not carry the call. */
+  /** The platform could not carry the call: answered, but media never connected within CONNECT_TIMEOUT_MS. */
   'failed',
   /** A party's signaling connection stayed down past the reconnection grace. */
   'connection-lost',

@@ -4,6 +4,13 @@ import { CallMedia, CallState, EndReason } from './call-state.js';
 
 const Timestamp = z.iso.datetime();
 
+/**
+ * A call's version: its timeline's last seq, so it grows with every recorded change. Events carry
+ * the version of the change they announce; a client or gateway that has seen a version drops any
+ * event at or below it (a redelivery), and a state answer at version V covers every event up to V.
+ */
+export const CallVersion = z.number().int().positive();
+
 /** A call as the gateway, the apps and admins see it. */
 export const CallView = z.object({
   id: CallId,
@@ -26,6 +33,7 @@ export const CallView = z.object({
   calleeDisconnectedAt: Timestamp.nullable(),
   /** Each party's final getStats summary, by role, once reported. */
   qualitySummary: z.record(z.string(), z.unknown()).nullable(),
+  version: CallVersion,
 });
 export type CallView = z.infer<typeof CallView>;
 

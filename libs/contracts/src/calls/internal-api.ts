@@ -13,8 +13,16 @@ export const INTERNAL_TOKEN_HEADER = 'x-internal-token';
 export const Actor = z.strictObject({ userId: UserId, deviceId: DeviceId });
 export type Actor = z.infer<typeof Actor>;
 
+/**
+ * Which connection carries a party (its socket id). The calls app keeps the current one per side,
+ * so a drop reported for a connection that was since replaced (a half-open socket noticed late,
+ * after the party resumed elsewhere) is recognised as stale and changes nothing.
+ */
+export const CarrierId = z.string().min(1).max(64);
+
 export const CreateCallRequest = z.strictObject({
   caller: Actor,
+  carrierId: CarrierId,
   callerName: DisplayName.nullable(),
   calleeId: UserId,
   media: CallMedia,
@@ -37,7 +45,7 @@ export const IceStateRequest = z.strictObject({ actor: Actor, state: IceConnecti
 export type IceStateRequest = z.infer<typeof IceStateRequest>;
 export type CallAction = z.infer<typeof CallAction>;
 
-export const CallActionRequest = z.strictObject({ actor: Actor });
+export const CallActionRequest = z.strictObject({ actor: Actor, carrierId: CarrierId.optional() });
 export type CallActionRequest = z.infer<typeof CallActionRequest>;
 
 export const CallIdParam = z.strictObject({ id: CallId });
@@ -58,4 +66,6 @@ export const internalRoutes = {
   pushes: (userId: string) => `/internal/calls/users/${encodeURIComponent(userId)}/pushes`,
   createCall: () => '/internal/calls',
   action: (id: CallId, action: CallAction | ConnectionAction | 'ice-state') => `/internal/calls/${id}/${action}`,
+  state: (id: CallId, userId: string) => `/internal/calls/${id}/state/${encodeURIComponent(userId)}`,
+  events: (since: string, after: number) => `/internal/call-events?since=${encodeURIComponent(since)}&after=${after}`,
 } as const;

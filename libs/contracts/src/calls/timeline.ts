@@ -23,6 +23,8 @@ export const TimelineType = {
   PUSH_SKIPPED: 'push-skipped',
   PUSH_WITHDRAWN: 'push-withdrawn',
   DISCONNECTED: 'disconnected',
+  /** A drop reported for a connection the party had already replaced (it resumed on another): ignored. */
+  STALE_DROP: 'stale-drop',
   RESUMED: 'resumed',
   REPLAYED: 'replayed',
   CONNECTION_LOST: 'connection-lost',

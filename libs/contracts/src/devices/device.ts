@@ -50,5 +50,9 @@ export const CallStateView = z.object({
   state: z.enum(['initiated', 'ringing', 'active', 'ended']),
   endReason: z.string().nullable(),
   ringDeadline: z.iso.datetime(),
+  /** The device that answered (null until answered): any other device of the callee is out of it. */
+  answeredDeviceId: z.string().nullable(),
+  /** The call's version: every event up to it is reflected here, so drop events at or below it. */
+  version: z.number().int().positive(),
 });
 export type CallStateView = z.infer<typeof CallStateView>;

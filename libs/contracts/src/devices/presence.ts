@@ -9,8 +9,17 @@ export type AppState = z.infer<typeof AppState>;
 
 export const PRESENCE_TTL_MS = 60_000;
 
-/** Which gateway node carries a party's side of a call; see Timeouts.CARRIER_TTL_MS. */
-export const carrierKey = (prefix: string, callId: string, userId: string) => `${prefix}carrier:${callId}:${userId}`;
+/**
+ * "This connection still carries its side of the call", refreshed by its gateway node; see
+ * Timeouts.CARRIER_TTL_MS. Keyed by the connection, so a superseded socket's beats keep alive only
+ * its own key, never the one the calls app checks for the party's current connection.
+ */
+export const carrierKey = (prefix: string, callId: string, carrierId: string) => `${prefix}carrier:${callId}:${carrierId}`;
+/**
+ * Set once per Redis dataset. Its absence means Redis lost its data (or is new), so lapsed carrier
+ * keys prove nothing until gateways have had a full TTL to write them again.
+ */
+export const carrierWatchKey = (prefix: string) => `${prefix}carrier-watch`;
 export const PRESENCE_REFRESH_MS = 20_000;
 export const presenceKey = (prefix: string, userId: string, deviceId: string) => `${prefix}presence:${userId}:${deviceId}`;
 

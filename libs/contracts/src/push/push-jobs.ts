@@ -44,6 +44,8 @@ export const PushOutcome = z.enum(['delivered', 'retrying', 'failed', 'expired',
 export type PushOutcome = z.infer<typeof PushOutcome>;
 
 export const PushReportJob = z.strictObject({
+  /** One per attempt, made by the notifier: the calls app records each attempt once, whatever Redis forgets. */
+  reportId: z.uuid(),
   callId: CallId,
   userId: UserId,
   deviceId: DeviceId,

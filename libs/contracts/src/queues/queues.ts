@@ -7,37 +7,9 @@ import { SIGNALING_MILESTONES } from '../calls/timeline.js';
  * Completed and failed jobs are trimmed so Redis does not grow with call volume.
  */
 
-/** Durable ring deadline: a delayed job per call, so it still fires after the calls app restarts. */
-export const RING_TIMEOUT_QUEUE = 'ring-timeout';
-export const RingTimeoutJob = z.strictObject({ callId: CallId });
-export type RingTimeoutJob = z.infer<typeof RingTimeoutJob>;
-export const ringTimeoutJobOptions = (callId: string, delayMs: number) => ({
-  jobId: callId,
-  delay: Math.max(0, delayMs),
-  attempts: 5,
-  backoff: { type: 'exponential', delay: 500 },
-  removeOnComplete: true,
-  removeOnFail: { count: 1000 },
-});
-
-/**
- * Reconnection and media graces, as delayed jobs keyed by the instant the trouble began: a job that
- * fires after the party came back (or media recovered) finds a different instant and does nothing.
- */
-export const GRACE_QUEUE = 'call-graces';
-export const GraceJob = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('reconnect'), callId: CallId, userId: UserId, since: z.iso.datetime() }),
-  z.strictObject({ kind: z.literal('media'), callId: CallId, since: z.iso.datetime() }),
-]);
-export type GraceJob = z.infer<typeof GraceJob>;
-export const graceJobOptions = (job: GraceJob, delayMs: number) => ({
-  jobId: job.kind === 'reconnect' ? `reconnect:${job.callId}:${job.userId}:${job.since}` : `media:${job.callId}:${job.since}`,
-  delay: Math.max(0, delayMs),
-  attempts: 5,
-  backoff: { type: 'exponential', delay: 500 },
-  removeOnComplete: true,
-  removeOnFail: { count: 1000 },
-});
+// Call deadlines (ring, reconnection and media graces, connect) are not queued: they are columns of
+// the call in Postgres, kept by the calls app's deadline check (Timeouts.DEADLINE_CHECK_MS), so no
+// Redis loss, exhausted retry or crash can leave a call open.
 
 /**
  * Signaling milestones seen by the gateway (offer/answer relayed, end of candidates, media state).

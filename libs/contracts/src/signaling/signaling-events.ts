@@ -4,7 +4,9 @@ import { CallRole, CallState } from '../calls/call-state.js';
 import { AppState } from '../devices/presence.js';
 import { IceServersView } from '../ice/ice-servers.js';
 import type { Ack } from './ack.js';
+import { CallStateView } from '../devices/device.js';
 import {
+  AcceptResult,
   AppStatePayload,
   CallAcceptedEvent,
   CallEndedEvent,
@@ -41,7 +43,7 @@ export const InviteResult = z.object({
   merged: z.boolean(),
   /** When the call ends as missed if nobody answers. */
   ringDeadline: z.iso.datetime(),
-  /** For the caller of a ringing call: resume it after a reconnect, before anyone answers. */
+  /** For the caller of a ringing call, or the device whose invite was merged (glare): resume after a reconnect. */
   resumeToken: z.string().nullable(),
 });
 export const TransitionResult = z.object({ callId: CallId, state: CallState });
@@ -56,7 +58,11 @@ export const IceServersResult = IceServersView;
 export const ClientEvents = {
   'call:invite': { payload: InvitePayload, result: InviteResult, summary: 'Caller starts a call.' },
   'call:ringing': { payload: CallRefPayload, result: TransitionResult, summary: 'A callee device confirms it is ringing.' },
-  'call:accept': { payload: CallRefPayload, result: TransitionResult, summary: 'A callee device answers.' },
+  'call:accept': {
+    payload: CallRefPayload,
+    result: AcceptResult,
+    summary: 'A callee device answers; on ok it carries the call and may relay at once.',
+  },
   'call:decline': { payload: CallRefPayload, result: TransitionResult, summary: 'A callee device declines.' },
   'call:cancel': { payload: CallRefPayload, result: TransitionResult, summary: 'Caller gives up before anyone answers.' },
   'call:hangup': { payload: CallRefPayload, result: TransitionResult, summary: 'Either party ends an active call.' },
@@ -77,6 +83,11 @@ export const ClientEvents = {
     payload: QualityPayload,
     result: RelayResult,
     summary: 'A connection-quality sample from getStats (final: the summary at hangup).',
+  },
+  'call:state': {
+    payload: CallRefPayload,
+    result: CallStateView,
+    summary: "The call's current state, to resync when an expected event is late or a relay is refused.",
   },
   'call:resume': {
     payload: ResumePayload,
@@ -137,8 +148,8 @@ export interface SocketSession {
   displayName: string | null;
   /**
    * Calls this device carries, each with its peer's device room (null while its outgoing call rings).
-   * Set by the node that holds the socket when it delivers `accepted`, so a relay needs no lookup and
-   * the receiving node no state.
+   * Set by the node that holds the socket when its accept, invite or resume is acknowledged (and
+   * when it delivers `accepted`), so a relay needs no lookup and the receiving node no state.
    */
   calls: Record<string, string | null>;
   /** Declared by the app (handshake `auth.appState`, then `session:app-state`); background if unsaid. */

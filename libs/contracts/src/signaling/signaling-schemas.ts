@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { CallId, DeviceId, DisplayName, IdempotencyKey, UserId } from '../ids.js';
 import { MAX_CANDIDATE_BYTES, MAX_SDP_BYTES, TOO_LARGE_ISSUE } from '../limits.js';
 import { CallMedia, CallRole, CallState, EndReason, IceConnectionState } from '../calls/call-state.js';
+import { CallVersion } from '../calls/call-view.js';
 import { IceServersView } from '../ice/ice-servers.js';
 import { ErrorCode } from '../errors/error-code.js';
 import { AppState } from '../devices/presence.js';
@@ -75,14 +76,17 @@ export type QualityPayload = z.infer<typeof QualityPayload>;
 export const ResumePayload = z.strictObject({
   callId: CallId,
   resumeToken: z.string().min(1).max(2048),
-  /** The highest `seq` received for this call (0 if none); everything after it is replayed. */
+  /** The highest `seq` applied in order for this call (0 if none); everything after it is replayed. */
   lastSeq: z.number().int().min(0),
+  /** The `epoch` that `lastSeq` belongs to; omit it if you have received no relayed message yet. */
+  epoch: z.number().int().positive().optional(),
 });
 
 // ---- server → client ----------------------------------------------------------------------------
 
 export const IncomingCallEvent = z.object({
   callId: CallId,
+  version: CallVersion,
   caller: z.object({ userId: UserId, displayName: DisplayName.nullable() }),
   media: CallMedia,
   createdAt: z.iso.datetime(),
@@ -92,13 +96,18 @@ export const IncomingCallEvent = z.object({
   iceServers: IceServersView,
 });
 /**
- * Relayed messages carry `seq`: 1, 2, 3… per call and recipient, with no gaps. Deliver in seq order:
- * drop a seq already seen, hold one that skips ahead until `call:resume` replays the gap.
+ * Relayed messages carry `seq`: 1, 2, 3… per call and recipient, with no gaps, within an `epoch`.
+ * Deliver in seq order: drop a seq already seen, hold one that skips ahead until `call:resume`
+ * replays the gap. A new epoch means the relay store was lost and numbering restarted: apply what
+ * you hold, then start over at the new epoch.
  */
 const Seq = z.number().int().positive();
-export const CallRingingEvent = z.object({ callId: CallId });
+/** When the relay store began (ms since 1970, from Redis' clock): later stores have larger epochs. */
+export const Epoch = z.number().int().positive();
+export const CallRingingEvent = z.object({ callId: CallId, version: CallVersion });
 export const CallAcceptedEvent = z.object({
   callId: CallId,
+  version: CallVersion,
   answeredDeviceId: DeviceId,
   /** Your role; the caller is the impolite peer of perfect negotiation and makes the first offer. */
   role: CallRole,
@@ -109,27 +118,46 @@ export const CallAcceptedEvent = z.object({
   resumeToken: z.string(),
   resumeTokenExpiresAt: z.iso.datetime(),
 });
-export const ElsewhereEvent = z.object({ callId: CallId });
-export const CallEndedEvent = z.object({ callId: CallId, reason: EndReason });
+export const ElsewhereEvent = z.object({ callId: CallId, version: CallVersion });
+export const CallEndedEvent = z.object({ callId: CallId, version: CallVersion, reason: EndReason });
 export const RelayedSdpEvent = z.object({
   callId: CallId,
   seq: Seq,
+  epoch: Epoch,
   description: SessionDescription,
   iceRestart: z.boolean(),
   /** With a restart offer: fresh credentials, since the old ones may have expired. */
   iceServers: IceServersView.optional(),
 });
-export const RelayedIceCandidateEvent = z.object({ callId: CallId, seq: Seq, candidate: IceCandidate.nullable() });
-export const RelayedMediaStateEvent = z.object({ callId: CallId, seq: Seq, state: MediaState });
-export const PeerReconnectingEvent = z.object({ callId: CallId, userId: UserId, graceEndsAt: z.iso.datetime() });
-export const PeerResumedEvent = z.object({ callId: CallId, userId: UserId });
+export const RelayedIceCandidateEvent = z.object({ callId: CallId, seq: Seq, epoch: Epoch, candidate: IceCandidate.nullable() });
+export const RelayedMediaStateEvent = z.object({ callId: CallId, seq: Seq, epoch: Epoch, state: MediaState });
+export const PeerReconnectingEvent = z.object({ callId: CallId, version: CallVersion, userId: UserId, graceEndsAt: z.iso.datetime() });
+export const PeerResumedEvent = z.object({ callId: CallId, version: CallVersion, userId: UserId });
 export const ResumeTokenEvent = z.object({ callId: CallId, resumeToken: z.string(), expiresAt: z.iso.datetime() });
 /** The node is shutting down: reconnect (the balancer sends you elsewhere) and resume your call. */
 export const SessionReconnectEvent = z.object({ reason: z.enum(['draining']) });
 
+/**
+ * The answering device's OK: it carries the call from now on and may relay at once, before its own
+ * `call:accepted` arrives. It holds everything `call:accepted` would tell it.
+ */
+export const AcceptResult = z.object({
+  callId: CallId,
+  state: CallState,
+  version: CallVersion,
+  role: CallRole,
+  polite: z.boolean(),
+  peerDeviceId: DeviceId,
+  iceServers: IceServersView,
+  resumeToken: z.string(),
+  resumeTokenExpiresAt: z.iso.datetime(),
+});
+
 export const ResumeResult = z.object({
   callId: CallId,
   state: CallState,
+  /** The call's version now: drop lifecycle events at or below it. */
+  version: CallVersion,
   role: CallRole,
   polite: z.boolean(),
   /** Null while the call still rings. */
@@ -141,6 +169,13 @@ export const ResumeResult = z.object({
   resumeTokenExpiresAt: z.iso.datetime(),
   /** How many messages were replayed (sent before this ack, in seq order). */
   replayed: z.number().int().min(0),
+  /** The relay store's current epoch; the replayed messages (and later ones) carry it. */
+  epoch: Epoch,
+  /**
+   * False when some of what you missed cannot be replayed: the relay store was lost (a Redis
+   * restart without persistence) or trimmed. Restart ICE and renegotiate instead of waiting.
+   */
+  replayComplete: z.boolean(),
 });
 export const ErrorBodySchema = z.object({ code: z.enum(Object.values(ErrorCode) as [ErrorCode, ...ErrorCode[]]), message: z.string() });
 export const ProtocolErrorEvent = z.object({ event: z.string(), error: ErrorBodySchema });
