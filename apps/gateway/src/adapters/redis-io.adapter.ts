@@ -31,6 +31,8 @@ export class RedisIoAdapter extends IoAdapter {
     const server: Server = super.createIOServer(port, {
       ...options,
       maxHttpBufferSize: MAX_SOCKET_MESSAGE_BYTES,
+      pingInterval: this.config.PING_INTERVAL_MS,
+      pingTimeout: this.config.PING_TIMEOUT_MS,
       ...(origins.length ? { cors: { origin: origins } } : {}),
     } as ServerOptions);
     server.adapter(

@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Rooms } from '#contracts';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config.js';
 import { CallsClient } from '../signaling/calls.client.js';
-import { type SignalingNamespace, type SignalingSocket, sameDeviceSockets } from '../signaling/signaling-socket.js';
-import { CarrierHeartbeat } from './carrier-heartbeat.service.js';
+import { type SignalingNamespace, type SignalingSocket, localSockets, sameDeviceSockets } from '../signaling/signaling-socket.js';
 import { ResumeTokens } from './resume-tokens.service.js';
 
 /**
@@ -17,28 +17,42 @@ export class CallSessions {
   constructor(
     private readonly calls: CallsClient,
     private readonly resumeTokens: ResumeTokens,
-    private readonly carriers: CarrierHeartbeat,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
   start(ns: SignalingNamespace): void {
     this.timer = setInterval(() => void this.refreshResumeTokens(ns), this.config.RESUME_TOKEN_TTL_MS / 2).unref();
+    ns.on('carrier:superseded', (notice) => this.release(ns, notice));
   }
 
-  /** The socket is gone: every call it carried (and no other socket of that device here) starts its grace. */
+  /**
+   * The socket is gone: every call it carried (and no other socket of that device here) starts its
+   * grace. The drop names this connection, so the calls app ignores it if the party has since
+   * resumed on another (a half-open socket noticed only at the ping timeout).
+   */
   async dropped(ns: SignalingNamespace, socket: SignalingSocket): Promise<void> {
     const { userId, deviceId, calls } = socket.data;
     if (!userId) return; // refused at the handshake
     if (sameDeviceSockets(ns, socket).length > 0) return; // the device is still here on another socket
     await Promise.all(
-      Object.keys(calls).map(async (callId) => {
-        // A drop noticed late (ping timeout) after the party already resumed on another node is stale.
-        if (await this.carriers.carriedElsewhere(callId, userId)) return;
-        await this.calls
-          .act(callId, 'disconnected', { userId, deviceId })
-          .catch((error: unknown) => this.logger.warn(`disconnect of ${userId}/${deviceId} from ${callId} not recorded: ${String(error)}`));
-      }),
+      Object.keys(calls).map((callId) =>
+        this.calls
+          .act(callId, 'disconnected', { userId, deviceId }, socket.id)
+          .catch((error: unknown) => this.logger.warn(`disconnect of ${userId}/${deviceId} from ${callId} not recorded: ${String(error)}`)),
+      ),
     );
+  }
+
+  /** `socket` resumed `callId`: the device's older sockets, on any node, stop carrying it. */
+  supersede(socket: SignalingSocket, callId: string): void {
+    const notice = { callId, userId: socket.data.userId, deviceId: socket.data.deviceId, carrierId: socket.id };
+    this.release(socket.nsp, notice);
+    socket.nsp.serverSideEmit('carrier:superseded', notice);
+  }
+
+  private release(ns: SignalingNamespace, notice: { callId: string; userId: string; deviceId: string; carrierId: string }): void {
+    for (const old of localSockets(ns, Rooms.device(notice.userId, notice.deviceId)))
+      if (old.id !== notice.carrierId) delete old.data.calls[notice.callId];
   }
 
   /** SIGTERM: tell every client to reconnect (the balancer sends it to another node) and resume. */

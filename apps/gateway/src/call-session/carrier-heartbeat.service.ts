@@ -7,9 +7,11 @@ import { GATEWAY_REDIS } from '../health/gateway-redis.provider.js';
 import type { SignalingNamespace, SignalingSocket } from '../signaling/signaling-socket.js';
 
 /**
- * Says "this node still carries these parties" with keys that lapse unless refreshed. A node that is
- * SIGKILLed reports nothing; its keys lapse and the calls app starts the parties' graces itself, so
- * the peer is told and a party that never returns does not leave a call open forever.
+ * Says "these connections still carry their calls" with keys that lapse unless refreshed. A node
+ * that is SIGKILLed reports nothing; its keys lapse and the calls app starts the parties' graces
+ * itself, so the peer is told and a party that never returns does not leave a call open forever.
+ * Keys are per connection, and the calls app checks the one it recorded as current, so a stale
+ * socket's beats can neither stand in for its party nor overwrite anything.
  */
 @Injectable()
 export class CarrierHeartbeat implements OnApplicationShutdown {
@@ -26,20 +28,14 @@ export class CarrierHeartbeat implements OnApplicationShutdown {
   }
 
   async beat(socket: SignalingSocket, callId: string): Promise<void> {
-    await this.redis.set(carrierKey(this.config.REDIS_PREFIX, callId, socket.data.userId), this.node, 'PX', this.config.CARRIER_TTL_MS);
-  }
-
-  /** True when another node has taken this party over (it resumed there), so a late drop here is stale. */
-  async carriedElsewhere(callId: string, userId: string): Promise<boolean> {
-    const node = await this.redis.get(carrierKey(this.config.REDIS_PREFIX, callId, userId));
-    return node !== null && node !== this.node;
+    await this.redis.set(carrierKey(this.config.REDIS_PREFIX, callId, socket.id), this.node, 'PX', this.config.CARRIER_TTL_MS);
   }
 
   private async beatAll(ns: SignalingNamespace): Promise<void> {
     const pipeline = this.redis.pipeline();
     for (const socket of ns.sockets.values())
       for (const callId of Object.keys(socket.data.calls ?? {}))
-        pipeline.set(carrierKey(this.config.REDIS_PREFIX, callId, socket.data.userId), this.node, 'PX', this.config.CARRIER_TTL_MS);
+        pipeline.set(carrierKey(this.config.REDIS_PREFIX, callId, socket.id), this.node, 'PX', this.config.CARRIER_TTL_MS);
     await pipeline.exec().catch(() => undefined);
   }
 

@@ -31,6 +31,9 @@ export const GatewayConfigSchema = z
     RESUME_TOKEN_SECRET: env.secret(32),
     RESUME_TOKEN_TTL_MS: env.positiveMs(Timeouts.RESUME_TOKEN_TTL_MS),
     CARRIER_TTL_MS: env.positiveMs(Timeouts.CARRIER_TTL_MS),
+    /** Socket.IO heartbeat: how soon a silent (half-open) socket is noticed and closed. */
+    PING_INTERVAL_MS: env.positiveMs(Timeouts.PING_INTERVAL_MS),
+    PING_TIMEOUT_MS: env.positiveMs(Timeouts.PING_TIMEOUT_MS),
     /** Comma-separated stun: URLs given to clients. */
     STUN_URLS: urlList('stun'),
     /** Comma-separated turn:/turns: URLs; needs TURN_SECRET (coturn's static-auth-secret). */

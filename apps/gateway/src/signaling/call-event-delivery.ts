@@ -31,6 +31,7 @@ export class CallEventDelivery {
         if (localSockets(ns, Rooms.user(call.calleeId)).length === 0) return;
         local.to(Rooms.user(call.calleeId)).emit('call:incoming', {
           callId: call.id,
+          version: call.version,
           caller: { userId: call.callerId, displayName: call.callerName },
           media: call.media,
           createdAt: call.createdAt,
@@ -40,7 +41,7 @@ export class CallEventDelivery {
         return;
       }
       case 'ringing':
-        local.to(callerDevice(call)).emit('call:ringing', { callId: call.id });
+        local.to(callerDevice(call)).emit('call:ringing', { callId: call.id, version: call.version });
         return;
       case 'accepted': {
         // Pair the two devices before announcing, so an offer sent on `call:accepted` is relayed.
@@ -68,6 +69,7 @@ export class CallEventDelivery {
           const resume = await this.resumeTokens.issue(side.userId, side.deviceId, call.id);
           local.to(side.room).emit('call:accepted', {
             callId: call.id,
+            version: call.version,
             answeredDeviceId: call.answeredDeviceId!,
             role: side.role,
             polite: side.role === 'callee',
@@ -76,17 +78,26 @@ export class CallEventDelivery {
             resumeTokenExpiresAt: resume.expiresAt,
           });
         }
-        local.to(Rooms.user(call.calleeId)).except(answeredDevice(call)).emit('call:answered-elsewhere', { callId: call.id });
+        local
+          .to(Rooms.user(call.calleeId))
+          .except(answeredDevice(call))
+          .emit('call:answered-elsewhere', { callId: call.id, version: call.version });
         return;
       }
       case 'reconnecting': {
         const peer = peerDevice(call, event.userId);
-        if (peer) local.to(peer).emit('call:peer-reconnecting', { callId: call.id, userId: event.userId, graceEndsAt: event.graceEndsAt });
+        if (peer)
+          local.to(peer).emit('call:peer-reconnecting', {
+            callId: call.id,
+            version: call.version,
+            userId: event.userId,
+            graceEndsAt: event.graceEndsAt,
+          });
         return;
       }
       case 'resumed': {
         const peer = peerDevice(call, event.userId);
-        if (peer) local.to(peer).emit('call:peer-resumed', { callId: call.id, userId: event.userId });
+        if (peer) local.to(peer).emit('call:peer-resumed', { callId: call.id, version: call.version, userId: event.userId });
         return;
       }
       case 'ended':
@@ -97,7 +108,7 @@ export class CallEventDelivery {
 
   private deliverEnded(ns: SignalingNamespace, call: CallView, byDeviceId: string | null): void {
     const local = ns.local;
-    const ended = { callId: call.id, reason: call.endReason! };
+    const ended = { callId: call.id, version: call.version, reason: call.endReason! };
     local.to(callerDevice(call)).emit('call:ended', ended);
     if (call.endReason === 'busy') {
       // The callee never heard of this call; nothing to stop on their side.
@@ -106,7 +117,7 @@ export class CallEventDelivery {
     } else if (call.endReason === 'declined' && byDeviceId) {
       const decliner = Rooms.device(call.calleeId, byDeviceId);
       local.to(decliner).emit('call:ended', ended);
-      local.to(Rooms.user(call.calleeId)).except(decliner).emit('call:declined-elsewhere', { callId: call.id });
+      local.to(Rooms.user(call.calleeId)).except(decliner).emit('call:declined-elsewhere', { callId: call.id, version: call.version });
     } else {
       local.to(Rooms.user(call.calleeId)).emit('call:ended', ended);
     }

@@ -4,6 +4,8 @@ import {
   type Actor,
   AppError,
   type CallAction,
+  CallEventsPage,
+  CallStateView,
   CallView,
   type ConnectionAction,
   type IceConnectionState,
@@ -30,8 +32,18 @@ export class CallsClient {
     return this.post(internalRoutes.createCall(), request, CreateCallResponse);
   }
 
-  act(callId: string, action: CallAction | ConnectionAction, actor: Actor): Promise<CallView> {
-    return this.post(internalRoutes.action(callId, action), { actor }, CallView);
+  /** `carrierId`: the socket the request came on (accept, resume and drops record it). */
+  act(callId: string, action: CallAction | ConnectionAction, actor: Actor, carrierId?: string): Promise<CallView> {
+    return this.post(internalRoutes.action(callId, action), { actor, carrierId }, CallView);
+  }
+
+  state(callId: string, userId: string): Promise<CallStateView> {
+    return this.request('GET', internalRoutes.state(callId, userId), undefined, CallStateView);
+  }
+
+  /** Events committed since `since`, a page at a time (after the outbox id `after`). */
+  eventsSince(since: Date, after: number): Promise<CallEventsPage> {
+    return this.request('GET', internalRoutes.events(since.toISOString(), after), undefined, CallEventsPage);
   }
 
   iceState(callId: string, actor: Actor, state: IceConnectionState): Promise<CallView> {

@@ -1,9 +1,15 @@
 import type { Namespace, Socket } from 'socket.io';
 import { type ClientToServerEvents, Rooms, type ServerToClientEvents, type SocketSession } from '#contracts';
 
+/** Between gateway nodes (Socket.IO serverSideEmit over the Redis adapter). */
+export interface NodeEvents {
+  /** A device resumed a call on connection `carrierId`: its older sockets elsewhere no longer carry it. */
+  'carrier:superseded': (notice: { callId: string; userId: string; deviceId: string; carrierId: string }) => void;
+}
+
 /** Sockets and namespaces of protocol v1, typed by the event maps in #contracts. */
-export type SignalingSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketSession>;
-export type SignalingNamespace = Namespace<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketSession>;
+export type SignalingSocket = Socket<ClientToServerEvents, ServerToClientEvents, NodeEvents, SocketSession>;
+export type SignalingNamespace = Namespace<ClientToServerEvents, ServerToClientEvents, NodeEvents, SocketSession>;
 
 /** This node's sockets in a room, synchronously (the local adapter's view, no Redis round trip). */
 export function localSockets(ns: SignalingNamespace, room: string): SignalingSocket[] {

@@ -1,4 +1,4 @@
-import { type BeforeApplicationShutdown, UseFilters } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Logger, UseFilters } from '@nestjs/common';
 import {
   ConnectedSocket,
   MessageBody,
@@ -44,6 +44,7 @@ export class SignalingGateway
     OnGatewayDisconnect<SignalingSocket>,
     BeforeApplicationShutdown
 {
+  private readonly logger = new Logger(SignalingGateway.name);
   private ns!: SignalingNamespace;
   private draining = false;
 
@@ -65,14 +66,19 @@ export class SignalingGateway
     await this.events.start(ns);
   }
 
+  // Nest does not catch what these hooks throw, and presence is best effort: a Redis outage must
+  // neither crash the node nor refuse sockets (presence is written again on its next refresh).
   async handleConnection(socket: SignalingSocket): Promise<void> {
     guardPackets(socket);
-    await this.presence.announce(socket);
+    await this.presence.announce(socket).catch((error: unknown) => this.logger.warn(`presence not written: ${String(error)}`));
   }
 
   async handleDisconnect(socket: SignalingSocket): Promise<void> {
     if (this.draining) return; // drain() reports these itself, before the node exits
-    await Promise.all([this.presence.withdraw(this.ns, socket), this.sessions.dropped(this.ns, socket)]);
+    await Promise.all([
+      this.presence.withdraw(this.ns, socket).catch((error: unknown) => this.logger.warn(`presence not withdrawn: ${String(error)}`)),
+      this.sessions.dropped(this.ns, socket),
+    ]);
   }
 
   async beforeApplicationShutdown(): Promise<void> {
@@ -96,7 +102,7 @@ export class SignalingGateway
 
   @SubscribeMessage('call:accept')
   async accept(@ConnectedSocket() s: SignalingSocket, @MessageBody(new ZodValidationPipe(CallRefPayload)) p: CallRefPayload) {
-    return ok(await this.signaling.act(s, 'accept', p));
+    return ok(await this.signaling.accept(s, p));
   }
 
   @SubscribeMessage('call:decline')
@@ -145,6 +151,11 @@ export class SignalingGateway
   @SubscribeMessage('call:ice-servers')
   iceServers(@ConnectedSocket() s: SignalingSocket, @MessageBody(new ZodValidationPipe(CallRefPayload)) p: CallRefPayload) {
     return ok(this.signaling.freshIceServers(s, p));
+  }
+
+  @SubscribeMessage('call:state')
+  async state(@ConnectedSocket() s: SignalingSocket, @MessageBody(new ZodValidationPipe(CallRefPayload)) p: CallRefPayload) {
+    return ok(await this.signaling.state(s, p));
   }
 
   @SubscribeMessage('call:resume')

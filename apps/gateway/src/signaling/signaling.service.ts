@@ -3,6 +3,7 @@ import {
   AppError,
   type CallAction,
   type CallRefPayload,
+  type CallStateView,
   type CallView,
   type ClientResult,
   ErrorCode,
@@ -18,6 +19,7 @@ import {
   TimelineType,
 } from '#contracts';
 import { CallOutbox } from '../call-session/call-outbox.service.js';
+import { CallSessions } from '../call-session/call-sessions.service.js';
 import { CarrierHeartbeat } from '../call-session/carrier-heartbeat.service.js';
 import { IceServersService } from '../call-session/ice-servers.service.js';
 import { ResumeTokens } from '../call-session/resume-tokens.service.js';
@@ -34,6 +36,9 @@ const peerOf = (call: CallView, userId: string): string | null => {
  * What each client message does. Lifecycle messages go to the calls app. Relays stay on this node:
  * a lookup on the socket, one Redis round trip that numbers and keeps the message for replay, and a
  * Redis-adapter broadcast to the peer's device; no database and no calls round trip.
+ *
+ * An OK ack is a promise the client may act on at once: a socket is paired with its peer (may
+ * relay) before its accept, glare-merged invite or resume is acknowledged.
  */
 @Injectable()
 export class SignalingService {
@@ -44,12 +49,14 @@ export class SignalingService {
     private readonly iceServers: IceServersService,
     private readonly resumeTokens: ResumeTokens,
     private readonly carriers: CarrierHeartbeat,
+    private readonly sessions: CallSessions,
   ) {}
 
   async invite(socket: SignalingSocket, payload: InvitePayload): Promise<ClientResult<'call:invite'>> {
     const { userId, deviceId, displayName } = socket.data;
     const { call, merged } = await this.calls.create({
       caller: { userId, deviceId },
+      carrierId: socket.id,
       callerName: displayName,
       calleeId: payload.calleeId,
       media: payload.media,
@@ -61,14 +68,45 @@ export class SignalingService {
       socket.data.calls[call.id] ??= null;
       await this.carriers.beat(socket, call.id);
     }
-    const resumeToken = ringing ? (await this.resumeTokens.issue(userId, deviceId, call.id)).token : null;
+    // Glare: this invite answered the callee's call to us from this device, which now carries it.
+    if (merged && call.state === 'active') await this.pair(socket, call);
+    const resumeToken =
+      ringing || (merged && call.state === 'active') ? (await this.resumeTokens.issue(userId, deviceId, call.id)).token : null;
     return { callId: call.id, state: call.state, role, merged, ringDeadline: call.ringDeadline, resumeToken };
   }
 
-  async act(socket: SignalingSocket, action: CallAction, { callId }: CallRefPayload): Promise<ClientResult<'call:accept'>> {
+  async act(
+    socket: SignalingSocket,
+    action: Exclude<CallAction, 'accept'>,
+    { callId }: CallRefPayload,
+  ): Promise<ClientResult<'call:hangup'>> {
     const { userId, deviceId } = socket.data;
     const call = await this.calls.act(callId, action, { userId, deviceId });
     return { callId: call.id, state: call.state };
+  }
+
+  /** On ok this socket carries the call: paired with the caller's device before the ack leaves. */
+  async accept(socket: SignalingSocket, { callId }: CallRefPayload): Promise<ClientResult<'call:accept'>> {
+    const { userId, deviceId } = socket.data;
+    const call = await this.calls.act(callId, 'accept', { userId, deviceId }, socket.id);
+    await this.pair(socket, call);
+    const resume = await this.resumeTokens.issue(userId, deviceId, callId);
+    return {
+      callId,
+      state: call.state,
+      version: call.version,
+      role: 'callee',
+      polite: true,
+      peerDeviceId: call.callerDeviceId,
+      iceServers: this.iceServers.mint(userId, callId),
+      resumeToken: resume.token,
+      resumeTokenExpiresAt: resume.expiresAt,
+    };
+  }
+
+  /** For a client whose expected event is late, or whose relay was refused: the call as it stands. */
+  state(socket: SignalingSocket, { callId }: CallRefPayload): Promise<CallStateView> {
+    return this.calls.state(callId, socket.data.userId);
   }
 
   async sdp(socket: SignalingSocket, payload: SdpPayload): Promise<ClientResult<'call:sdp'>> {
@@ -121,17 +159,25 @@ export class SignalingService {
    * call; the calls app re-admits it (and tells the peer); then everything it missed is replayed in
    * seq order before the ack.
    */
-  async resume(socket: SignalingSocket, { callId, resumeToken, lastSeq }: ResumePayload): Promise<ClientResult<'call:resume'>> {
+  async resume(socket: SignalingSocket, { callId, resumeToken, lastSeq, epoch }: ResumePayload): Promise<ClientResult<'call:resume'>> {
     const { userId, deviceId } = socket.data;
     await this.resumeTokens.verify(resumeToken, socket.data, callId);
-    const call = await this.calls.act(callId, 'resume', { userId, deviceId });
-    const peer = peerOf(call, userId);
-    socket.data.calls[callId] = peer;
+    const call = await this.calls.act(callId, 'resume', { userId, deviceId }, socket.id);
+    socket.data.calls[callId] = peerOf(call, userId);
     await this.carriers.beat(socket, callId);
-    const missed = await this.outbox.since(callId, Rooms.device(userId, deviceId), lastSeq);
-    for (const message of missed)
-      (socket.emit as (e: ServerEventName, p: unknown) => void)(message.event, { ...message.payload, seq: message.seq });
-    this.milestones.report(socket.data, callId, TimelineType.REPLAYED, { count: missed.length, afterSeq: lastSeq });
+    this.sessions.supersede(socket, callId);
+    const replay = await this.outbox.replay(callId, Rooms.device(userId, deviceId), lastSeq, epoch, call.answeredAt);
+    for (const message of replay.messages)
+      (socket.emit as (e: ServerEventName, p: unknown) => void)(message.event, {
+        ...message.payload,
+        seq: message.seq,
+        epoch: replay.epoch,
+      });
+    this.milestones.report(socket.data, callId, TimelineType.REPLAYED, {
+      count: replay.messages.length,
+      afterSeq: lastSeq,
+      complete: replay.complete,
+    });
     const fresh = await this.resumeTokens.issue(userId, deviceId, callId);
     const role = userId === call.callerId ? 'caller' : 'callee';
     const peerAway = role === 'caller' ? call.calleeDisconnectedAt : call.callerDisconnectedAt;
@@ -145,8 +191,17 @@ export class SignalingService {
       iceServers: this.iceServers.mint(userId, callId),
       resumeToken: fresh.token,
       resumeTokenExpiresAt: fresh.expiresAt,
-      replayed: missed.length,
+      replayed: replay.messages.length,
+      version: call.version,
+      epoch: replay.epoch,
+      replayComplete: replay.complete,
     };
+  }
+
+  /** This socket now carries `call` for its user; relays go to the other side's device. */
+  private async pair(socket: SignalingSocket, call: CallView): Promise<void> {
+    socket.data.calls[call.id] = peerOf(call, socket.data.userId);
+    await this.carriers.beat(socket, call.id);
   }
 
   /** Numbered and stored before it is sent or acked: an acknowledged message is never lost. */
@@ -156,8 +211,8 @@ export class SignalingService {
     event: 'call:sdp' | 'call:ice-candidate' | 'call:media-state',
     payload: { callId: string } & Record<string, unknown>,
   ): Promise<void> {
-    const seq = await this.outbox.append(payload.callId, peer, event, payload);
-    (socket.to(peer).emit as (e: string, p: unknown) => void)(event, { ...payload, seq });
+    const { seq, epoch } = await this.outbox.append(payload.callId, peer, event, payload);
+    (socket.to(peer).emit as (e: string, p: unknown) => void)(event, { ...payload, seq, epoch });
   }
 
   /** Only the two devices carrying an accepted call know each other; everyone else is refused. */
