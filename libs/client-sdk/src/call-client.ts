@@ -1,7 +1,22 @@
-import type { AppState, CallMedia, EndReason, IceServersView, MediaState, QualitySample, ServerPayload } from '#contracts';
+import {
+  type AppState,
+  type CallMedia,
+  type CallStateView,
+  type ClientPayload,
+  type ClientResult,
+  type EndReason,
+  type IceServersView,
+  type MediaState,
+  type QualitySample,
+  type ServerPayload,
+  Timeouts,
+} from '#contracts';
+import { type ResyncReason, reconcile, stalled } from './call-resync.js';
+import { CallVersions } from './call-versions.js';
 import { DEFAULT_MEDIA_STATE, PeerSession } from './peer-session.js';
 import { QualitySampler } from './quality-sampler.js';
 import { CallSdkError } from './sdk-error.js';
+import { ResyncTimer } from './resync-timer.js';
 import { SeqBuffer } from './seq-buffer.js';
 import { type ConnectionOptions, SignalingConnection } from './signaling-connection.js';
 import { TypedEmitter } from './typed-emitter.js';
@@ -28,6 +43,8 @@ export type CallClientEvents = {
   'ice-state': RTCIceConnectionState;
   quality: QualitySample;
   resumed: { callId: string; replayed: number; ms: number };
+  /** The client asked `call:state` and reconciled with the answer (a late event, a refused relay). */
+  resync: { callId: string; reason: ResyncReason; state: CallStateView['state']; version: number };
   error: CallSdkError | Error;
 };
 
@@ -37,6 +54,8 @@ export interface CallClientOptions extends ConnectionOptions {
   /** 'relay' forces TURN (tests, strict networks). */
   iceTransportPolicy?: RTCIceTransportPolicy;
   qualityIntervalMs?: number;
+  /** How long a late phase waits before asking `call:state` (default Timeouts.CLIENT_RESYNC_MS). */
+  resyncMs?: number;
 }
 
 /** In Node (bots, tests, tools) there is no WebRTC: the client then does signaling only. */
@@ -46,6 +65,16 @@ type Relayed =
   | { event: 'call:sdp'; payload: ServerPayload<'call:sdp'> }
   | { event: 'call:ice-candidate'; payload: ServerPayload<'call:ice-candidate'> }
   | { event: 'call:media-state'; payload: ServerPayload<'call:media-state'> };
+
+type RelayEvent = 'call:sdp' | 'call:ice-candidate' | 'call:media-state' | 'call:ice-state';
+
+/** A relay refused with these means the server sees the call differently: ask it. */
+const OUT_OF_STEP: readonly string[] = ['NOT_A_PARTY', 'CALL_NOT_FOUND'];
+/** `call:accept` is retried on these (the calls app restarting); a retry after a success is harmless. */
+const RETRYABLE: readonly string[] = ['CALLS_UNAVAILABLE', 'TIMEOUT'];
+const ACCEPT_ATTEMPTS = 3;
+const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const UP: readonly string[] = ['connected', 'completed'];
 
 /**
  * The reference client: one call at a time, as on a phone. It owns the socket, the peer connection
@@ -62,6 +91,7 @@ export class CallClient {
   private resumeToken: string | null = null;
   private iceServers: IceServersView | null = null;
   private buffer: SeqBuffer<Relayed> | null = null;
+  private gapTimer: ReturnType<typeof setTimeout> | null = null;
   private sampler = new QualitySampler();
   private qualityTimer: ReturnType<typeof setInterval> | null = null;
   private incoming = new Map<string, ServerPayload<'call:incoming'>>();
@@ -69,9 +99,24 @@ export class CallClient {
   private lostAt = 0;
   private summarised = false;
   private readonly early = new Map<string, ServerPayload<'call:accepted'>>();
+  private readonly versions = new CallVersions();
+  /** Asks `call:state` while an outgoing call hears nothing, or an answered call's media is not up. */
+  private readonly resyncTimer: ResyncTimer;
+  private resyncing = false;
+  /** The socket dropped and the resume has not answered yet: the resume catches up, not a resync. */
+  private resuming = false;
+  /** The current call has been answered (accept ack, `call:accepted`, a merge, a state answer). */
+  private answered = false;
+  /** ICE has reported connected/completed at least once in the current call. */
+  private mediaConnected = false;
 
   constructor(private readonly options: CallClientOptions) {
     this.connection = new SignalingConnection(options);
+    this.resyncTimer = new ResyncTimer(
+      options.resyncMs ?? Timeouts.CLIENT_RESYNC_MS,
+      () => this.current && stalled({ phase: this.current.phase, answered: this.answered, mediaConnected: this.mediaConnected }),
+      (reason) => this.resync(reason),
+    );
     this.listen();
   }
 
@@ -86,14 +131,20 @@ export class CallClient {
       this.teardown();
       throw error;
     });
-    // Glare: our invite answered the callee's call to us, so we are its callee.
-    this.begin(result.callId, result.state === 'ended' ? 'ended' : 'outgoing', media, calleeId, result.role);
+    // Glare: our invite answered the callee's call to us, so we are its callee, paired at the ack.
+    const phase = result.state === 'ended' ? 'ended' : result.merged ? 'connecting' : 'outgoing';
+    this.begin(result.callId, phase, media, calleeId, result.role);
     this.resumeToken = result.resumeToken;
-    if (result.state === 'ended') this.teardown(); // busy: nobody to talk to
+    if (result.state === 'ended') {
+      this.teardown(); // busy: nobody to talk to
+      return result.callId;
+    }
+    this.answered = result.merged;
     // `call:accepted` can beat the invite's ack (a glare merge accepts at once).
     const early = this.early.get(result.callId);
     this.early.delete(result.callId);
     if (early) this.accepted(early);
+    this.resyncTimer.arm();
     return result.callId;
   }
 
@@ -103,13 +154,43 @@ export class CallClient {
     await this.ensureLocalMedia(offer.media);
     this.iceServers = offer.iceServers;
     this.begin(callId, 'connecting', offer.media, offer.caller.userId, 'callee');
+    let result: ClientResult<'call:accept'> | null;
     try {
-      await this.connection.request('call:accept', { callId });
+      result = await this.accept(callId);
     } catch (error) {
       // Answered elsewhere, or already over: nothing of this call stays open here.
       this.update({ phase: 'ended' });
       this.teardown();
       throw error;
+    }
+    if (this.current?.callId !== callId || this.current.phase === 'ended') return;
+    // The ack means this device carries the call: relays work at once, and the caller's offer may
+    // arrive before our own `call:accepted`, which brings nothing new and is dropped by version.
+    this.answered = true;
+    if (result) {
+      this.versions.raise(callId, result.version);
+      this.resumeToken = result.resumeToken;
+      this.iceServers = result.iceServers;
+    }
+    this.resyncTimer.arm();
+  }
+
+  /**
+   * `call:accept`, retried while the calls app is unavailable (a retry by the device that already
+   * answered is acknowledged again). Null when a retry says this device had already answered
+   * (ILLEGAL_TRANSITION): then `call:accepted` brings the resume token.
+   */
+  private async accept(callId: string): Promise<ClientResult<'call:accept'> | null> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.connection.request('call:accept', { callId });
+      } catch (error) {
+        const code = error instanceof CallSdkError ? error.code : '';
+        if (attempt > 1 && code === 'ILLEGAL_TRANSITION') return null;
+        const gone = this.current?.callId !== callId || this.current.phase === 'ended';
+        if (attempt >= ACCEPT_ATTEMPTS || !RETRYABLE.includes(code) || gone) throw error;
+        await delay(500 * 2 ** attempt);
+      }
     }
   }
 
@@ -179,23 +260,30 @@ export class CallClient {
 
   private listen(): void {
     const socket = this.connection.socket;
+    // Lifecycle events are delivered at least once: one whose version was seen is old news.
+    const fresh = (p: { callId: string; version: number }) => this.versions.fresh(p.callId, p.version);
     socket.on('call:incoming', (p) => {
+      if (!fresh(p)) return;
       this.incoming.set(p.callId, p);
       this.events.emit('incoming', p);
     });
-    socket.on('call:accepted', (p) => this.accepted(p));
-    socket.on('call:ended', (p) => this.ended(p.callId, p.reason));
-    socket.on('call:answered-elsewhere', (p) => this.incoming.delete(p.callId));
-    socket.on('call:declined-elsewhere', (p) => this.incoming.delete(p.callId));
+    socket.on('call:ringing', (p) => fresh(p) && this.ringing(p.callId));
+    socket.on('call:accepted', (p) => fresh(p) && this.accepted(p));
+    socket.on('call:ended', (p) => fresh(p) && this.ended(p.callId, p.reason));
+    socket.on('call:answered-elsewhere', (p) => fresh(p) && this.incoming.delete(p.callId));
+    socket.on('call:declined-elsewhere', (p) => fresh(p) && this.incoming.delete(p.callId));
     socket.on('call:resume-token', (p) => p.callId === this.current?.callId && (this.resumeToken = p.resumeToken));
-    socket.on('call:peer-reconnecting', (p) => p.callId === this.current?.callId && this.update({ peerAway: true }));
-    socket.on('call:peer-resumed', (p) => p.callId === this.current?.callId && this.update({ peerAway: false }));
+    socket.on('call:peer-reconnecting', (p) => fresh(p) && p.callId === this.current?.callId && this.update({ peerAway: true }));
+    socket.on('call:peer-resumed', (p) => fresh(p) && p.callId === this.current?.callId && this.update({ peerAway: false }));
     socket.on('call:sdp', (p) => this.relayed({ event: 'call:sdp', payload: p }));
     socket.on('call:ice-candidate', (p) => this.relayed({ event: 'call:ice-candidate', payload: p }));
     socket.on('call:media-state', (p) => this.relayed({ event: 'call:media-state', payload: p }));
     socket.on('disconnect', () => {
       this.lostAt = performance.now();
-      if (this.current && this.current.phase !== 'ended' && this.resumeToken) this.update({ phase: 'reconnecting' });
+      if (this.current && this.current.phase !== 'ended' && this.resumeToken) {
+        this.resuming = true;
+        this.update({ phase: 'reconnecting' });
+      }
     });
     socket.on('connect', () => {
       if (this.wasConnected) void this.resume().catch((error: unknown) => this.events.emit('error', error as Error));
@@ -210,7 +298,15 @@ export class CallClient {
     );
     this.sampler = new QualitySampler();
     this.summarised = false;
+    this.answered = false;
+    this.mediaConnected = false;
+    this.resuming = false;
     this.events.emit('call', { ...this.current });
+  }
+
+  /** The callee is ringing: the outgoing call moved on, so the resync count starts over. */
+  private ringing(callId: string): void {
+    if (this.current?.callId === callId && this.current.phase === 'outgoing') this.resyncTimer.arm();
   }
 
   private accepted(event: ServerPayload<'call:accepted'>): void {
@@ -219,11 +315,18 @@ export class CallClient {
       this.early.set(event.callId, event);
       return;
     }
+    if (call.phase === 'ended') return;
     this.resumeToken = event.resumeToken;
     this.iceServers = event.iceServers;
-    this.update({ phase: 'connecting' });
-    // The caller (impolite) offers first; the callee's connection is made on the offer.
-    if (event.role === 'caller' && hasMedia()) this.createPeer(false).addLocalStream(this.localStream!);
+    this.proceed(event.role);
+  }
+
+  /** The call is answered. The caller (impolite) offers first; the callee's connection is made on the offer. */
+  private proceed(role: CallInfo['role']): void {
+    this.answered = true;
+    if (this.current?.phase === 'outgoing') this.update({ phase: 'connecting' });
+    if (role === 'caller' && !this.peer && hasMedia() && this.localStream) this.createPeer(false).addLocalStream(this.localStream);
+    this.resyncTimer.arm();
   }
 
   private createPeer(polite: boolean): PeerSession {
@@ -232,42 +335,93 @@ export class CallClient {
       polite,
       { iceServers: this.iceServers?.iceServers ?? [], iceTransportPolicy: this.options.iceTransportPolicy ?? 'all' },
       {
-        sendSdp: async (description, iceRestart) =>
-          void (await this.connection.request('call:sdp', {
+        sendSdp: (description, iceRestart) =>
+          this.relay('call:sdp', { callId, description: description as { type: 'offer' | 'answer'; sdp: string }, iceRestart }),
+        sendCandidate: (candidate) =>
+          this.relay('call:ice-candidate', {
             callId,
-            description: description as { type: 'offer' | 'answer'; sdp: string },
-            iceRestart,
-          })),
-        sendCandidate: async (candidate) =>
-          void (await this.connection
-            .request('call:ice-candidate', {
-              callId,
-              candidate: candidate
-                ? {
-                    candidate: candidate.candidate ?? '',
-                    sdpMid: candidate.sdpMid ?? null,
-                    sdpMLineIndex: candidate.sdpMLineIndex ?? null,
-                    usernameFragment: candidate.usernameFragment ?? null,
-                  }
-                : null,
-            })
-            .catch(() => undefined)),
-        sendIceState: async (state) => void (await this.connection.request('call:ice-state', { callId, state })),
+            candidate: candidate
+              ? {
+                  candidate: candidate.candidate ?? '',
+                  sdpMid: candidate.sdpMid ?? null,
+                  sdpMLineIndex: candidate.sdpMLineIndex ?? null,
+                  usernameFragment: candidate.usernameFragment ?? null,
+                }
+              : null,
+          }).catch(() => undefined),
+        sendIceState: (state) => this.relay('call:ice-state', { callId, state }),
         freshIceServers: () => this.connection.request('call:ice-servers', { callId }),
         onRemoteStream: (stream) => this.events.emit('remote-stream', stream),
         onIceState: (state) => {
           this.events.emit('ice-state', state);
-          if (state === 'connected' || state === 'completed') this.update({ phase: 'connected' });
+          if (state === 'connected' || state === 'completed') {
+            this.mediaConnected = true;
+            this.resyncTimer.clear();
+            this.update({ phase: 'connected' });
+          }
         },
       },
     );
+    // A glare-merged callee whose caller's offer beat its `call:accepted` has no servers yet.
+    if (!this.iceServers) {
+      const peer = this.peer;
+      void this.connection
+        .request('call:ice-servers', { callId })
+        .then((view) => {
+          this.iceServers ??= view;
+          if (this.peer === peer) peer.useIceServers(view);
+        })
+        .catch(() => undefined);
+    }
     this.startQuality();
     return this.peer;
   }
 
+  /** Sends a relay or an ICE-state report; a refusal that says we are out of step asks `call:state`. */
+  private async relay<E extends RelayEvent>(event: E, payload: ClientPayload<E>): Promise<void> {
+    try {
+      await this.connection.request(event, payload);
+    } catch (error) {
+      if (error instanceof CallSdkError && OUT_OF_STEP.includes(error.code)) void this.resync('relay-refused');
+      throw error;
+    }
+  }
+
   private relayed(message: Relayed): void {
     if (message.payload.callId !== this.current?.callId || !this.buffer) return;
-    this.buffer.push(message.payload.seq, message);
+    const before = this.buffer.epoch;
+    this.buffer.push(message.payload.seq, message, message.payload.epoch);
+    // A new relay store mid-call: relays in flight may have been lost with the old one. A resume
+    // handles this itself (replayComplete); live, restart ICE unless media is up.
+    const restarted = before !== undefined && this.buffer.epoch !== before;
+    if (restarted && !this.resuming && !UP.includes(this.peer?.pc.iceConnectionState ?? ''))
+      void this.renegotiate().catch((e: unknown) => this.events.emit('error', e as Error));
+    this.watchGap();
+  }
+
+  /** A gap that stays open while the socket is up is replayed by resuming on the same socket. */
+  private watchGap(): void {
+    if (!this.buffer?.hasGap || this.gapTimer || this.resuming) return;
+    const buffer = this.buffer;
+    const stuckAt = buffer.lastSeq;
+    this.gapTimer = setTimeout(() => {
+      this.gapTimer = null;
+      if (this.buffer !== buffer || !buffer.hasGap || buffer.lastSeq !== stuckAt || this.resuming) return;
+      if (this.connection.socket.connected) void this.resume().catch((e: unknown) => this.events.emit('error', e as Error));
+    }, Timeouts.CLIENT_GAP_REPLAY_MS);
+  }
+
+  /**
+   * Some relays are gone (the relay store was lost or trimmed): restart ICE, which renegotiates.
+   * Without a peer connection yet, the caller makes its first offer; so does a callee whose caller's
+   * offer was lost (it is the polite side, so crossing offers resolve to the caller's).
+   */
+  private async renegotiate(): Promise<void> {
+    const call = this.current;
+    if (!call || call.phase === 'ended' || !hasMedia()) return;
+    if (this.peer) return this.peer.restartIce(true);
+    if (!this.answered || !this.localStream) return;
+    this.createPeer(call.role === 'callee').addLocalStream(this.localStream);
   }
 
   private async apply(message: Relayed): Promise<void> {
@@ -287,15 +441,22 @@ export class CallClient {
   /** After a reconnect: rejoin the call and get what was missed, then restart ICE if media dropped. */
   private async resume(): Promise<void> {
     const call = this.current;
-    if (!call || call.phase === 'ended' || !this.resumeToken || !this.buffer) return;
+    if (!call || call.phase === 'ended' || !this.resumeToken || !this.buffer) return void (this.resuming = false);
+    this.resuming = true;
     try {
+      const epoch = this.buffer.epoch;
       const result = await this.connection.request('call:resume', {
         callId: call.callId,
         resumeToken: this.resumeToken,
         lastSeq: this.buffer.lastSeq,
+        ...(epoch === undefined ? {} : { epoch }),
       });
+      // The replay came before the ack, in the ack's epoch; lifecycle events up to its version are old news.
+      this.versions.raise(call.callId, result.version);
+      this.buffer.adopt(result.epoch);
       this.resumeToken = result.resumeToken;
       this.iceServers = result.iceServers;
+      if (result.state === 'active') this.answered = true;
       const media = this.peer?.pc.iceConnectionState;
       const phase =
         call.phase === 'outgoing' || (call.phase === 'reconnecting' && !this.peer)
@@ -307,22 +468,60 @@ export class CallClient {
             : 'connecting';
       this.update({ phase, peerAway: result.peerReconnecting });
       this.events.emit('resumed', { callId: call.callId, replayed: result.replayed, ms: performance.now() - this.lostAt });
+      this.resyncTimer.arm();
+      // Some of what we missed is gone: renegotiate rather than wait for it.
+      if (!result.replayComplete) return await this.renegotiate();
       // Answered while we were away (we missed `call:accepted`): the caller still owes the first offer.
       if (result.state === 'active' && !this.peer && call.role === 'caller' && this.localStream && hasMedia()) {
         this.createPeer(false).addLocalStream(this.localStream);
         return;
       }
-      if (this.peer && !['connected', 'completed'].includes(this.peer.pc.iceConnectionState)) await this.restartIce();
+      if (this.peer && !UP.includes(this.peer.pc.iceConnectionState)) await this.restartIce();
     } catch (error) {
       if (error instanceof CallSdkError && ['CALL_ALREADY_ENDED', 'RESUME_REFUSED', 'CALL_NOT_FOUND'].includes(error.code))
         return this.ended(call.callId, 'connection-lost');
       throw error;
+    } finally {
+      this.resuming = false;
     }
   }
 
-  private ended(callId: string, reason: EndReason): void {
+  /**
+   * Asks the server where the call stands, in case the event that would have moved it on was lost,
+   * and reconciles. Not while the socket is down or resuming: the resume ack covers that.
+   */
+  private async resync(reason: ResyncReason): Promise<void> {
+    const call = this.current;
+    if (!call || call.phase === 'ended' || this.resyncing || this.resuming || !this.connection.socket.connected) return;
+    this.resyncing = true;
+    try {
+      const view = await this.connection.request('call:state', { callId: call.callId });
+      const now = this.current;
+      if (now?.callId !== call.callId || now.phase === 'ended') return;
+      const action = reconcile(view, { role: now.role, outgoing: now.phase === 'outgoing', deviceId: this.options.deviceId });
+      this.versions.raise(call.callId, view.version);
+      if (action.kind === 'end') this.ended(call.callId, action.reason);
+      if (action.kind === 'proceed-as-accepted') {
+        const iceServers = await this.connection.request('call:ice-servers', { callId: call.callId });
+        if (this.current?.callId !== call.callId || this.current.phase !== 'outgoing') return;
+        this.iceServers = iceServers;
+        this.proceed('caller');
+      }
+      this.events.emit('resync', { callId: call.callId, reason, state: view.state, version: view.version });
+    } catch (error) {
+      // Not a party at all: nothing of this call is ours. Anything else (the calls app away, a
+      // timeout, a dropped socket): the next period or refusal asks again.
+      if (error instanceof CallSdkError && error.code === 'CALL_NOT_FOUND') this.ended(call.callId, 'failed');
+    } finally {
+      this.resyncing = false;
+    }
+  }
+
+  /** Without a reason when another device of ours answered (`call:state` told us). */
+  private ended(callId: string, reason?: EndReason): void {
     this.incoming.delete(callId);
     if (this.current?.callId !== callId || this.current.phase === 'ended') return;
+    this.resyncTimer.clear();
     this.update({ phase: 'ended', endReason: reason });
     // The peer hung up: our side's summary still belongs on the call record.
     void this.reportSummary().finally(() => this.teardown());
@@ -331,7 +530,7 @@ export class CallClient {
   private async setMediaState(change: Partial<MediaState>): Promise<void> {
     this.mediaState = { ...this.mediaState, ...change };
     const call = this.current;
-    if (call && this.peer) await this.connection.request('call:media-state', { callId: call.callId, state: this.mediaState });
+    if (call && this.peer) await this.relay('call:media-state', { callId: call.callId, state: this.mediaState });
   }
 
   private startQuality(): void {
@@ -376,6 +575,10 @@ export class CallClient {
   }
 
   private teardown(): void {
+    this.resyncTimer.clear();
+    if (this.gapTimer) clearTimeout(this.gapTimer);
+    this.gapTimer = null;
+    this.resuming = false;
     this.stopQuality();
     this.peer?.close();
     this.peer = null;

@@ -60,6 +60,8 @@ export class PeerSession {
   async onRemoteSdp(event: ServerPayload<'call:sdp'>): Promise<void> {
     if (event.iceServers) this.useIceServers(event.iceServers);
     const description = event.description;
+    // An answer to an offer withdrawn by a restart (see restartIce) has nothing left to answer.
+    if (description.type === 'answer' && this.pc.signalingState === 'stable') return;
     const collision = description.type === 'offer' && (this.makingOffer || this.pc.signalingState !== 'stable');
     this.ignoreOffer = !this.polite && collision;
     if (this.ignoreOffer) return;
@@ -82,11 +84,18 @@ export class PeerSession {
     }
   }
 
-  /** Network changed or media failed: fresh credentials, then an offer marked as a restart. */
-  async restartIce(): Promise<void> {
+  /**
+   * Network changed or media failed: fresh credentials, then an offer marked as a restart.
+   * `withdrawUnanswered` when relays may have been lost (the relay store was): an offer of ours
+   * still waiting for its answer is rolled back, since the restart offer would otherwise wait for
+   * an answer that may never come.
+   */
+  async restartIce(withdrawUnanswered = false): Promise<void> {
     this.clearRestartTimer();
     this.useIceServers(await this.hooks.freshIceServers());
     this.restartPending = true;
+    if (withdrawUnanswered && this.pc.signalingState === 'have-local-offer' && !this.makingOffer)
+      await this.pc.setLocalDescription({ type: 'rollback' });
     this.pc.restartIce();
   }
 
@@ -100,7 +109,8 @@ export class PeerSession {
     this.pc.close();
   }
 
-  private useIceServers(view: IceServersView): void {
+  /** New STUN/TURN servers for the gatherings to come (the current configuration otherwise kept). */
+  useIceServers(view: IceServersView): void {
     this.config = { ...this.config, iceServers: view.iceServers };
     this.pc.setConfiguration(this.config);
   }
