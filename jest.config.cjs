@@ -29,6 +29,8 @@ module.exports = {
       testMatch: ['<rootDir>/apps/*/test/**/*.e2e-spec.ts', '<rootDir>/test/**/*.e2e-spec.ts'],
     },
     { ...shared, displayName: 'browser', testMatch: ['<rootDir>/test/browser/**/*.browser-spec.ts'] },
+    // Kills and restarts processes, a private Redis and a private Postgres: `npm run test:faults`.
+    { ...shared, displayName: 'faults', testMatch: ['<rootDir>/test/faults/**/*.fault-spec.ts'] },
   ],
   // A global option (ignored inside projects): e2e flows wait out real ring and grace timers.
   testTimeout: 60000,

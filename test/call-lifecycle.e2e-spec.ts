@@ -43,7 +43,16 @@ describe('a one-on-one call through the real apps', () => {
     await ipad.must('call:ringing', { callId });
     await caller.next('call:ringing', (p) => p.callId === callId);
 
-    expect(await phone.must('call:accept', { callId })).toEqual({ callId, state: 'active' });
+    // The ok alone makes the phone the carrier: it holds everything call:accepted would bring.
+    expect(await phone.must('call:accept', { callId })).toMatchObject({
+      callId,
+      state: 'active',
+      role: 'callee',
+      polite: true,
+      peerDeviceId: caller.deviceId,
+      resumeToken: expect.any(String),
+      iceServers: { iceServers: expect.any(Array) },
+    });
     expect(await caller.next('call:accepted', (p) => p.callId === callId)).toMatchObject({
       callId,
       answeredDeviceId: 'bob-phone',
@@ -54,9 +63,21 @@ describe('a one-on-one call through the real apps', () => {
     await ipad.next('call:answered-elsewhere', (p) => p.callId === callId);
 
     await caller.must('call:sdp', { callId, description: offer });
-    expect(await phone.next('call:sdp', (p) => p.callId === callId)).toEqual({ callId, description: offer, iceRestart: false, seq: 1 });
+    expect(await phone.next('call:sdp', (p) => p.callId === callId)).toEqual({
+      callId,
+      description: offer,
+      iceRestart: false,
+      seq: 1,
+      epoch: expect.any(Number),
+    });
     await phone.must('call:sdp', { callId, description: answer });
-    expect(await caller.next('call:sdp', (p) => p.callId === callId)).toEqual({ callId, description: answer, iceRestart: false, seq: 1 });
+    expect(await caller.next('call:sdp', (p) => p.callId === callId)).toEqual({
+      callId,
+      description: answer,
+      iceRestart: false,
+      seq: 1,
+      epoch: expect.any(Number),
+    });
     // Swift's UUID().uuidString is uppercase; the gateway treats ids case-insensitively.
     await caller.must('call:ice-candidate', { callId: callId.toUpperCase(), candidate });
     await caller.must('call:ice-candidate', { callId, candidate: null });
@@ -64,6 +85,7 @@ describe('a one-on-one call through the real apps', () => {
       callId,
       candidate: null,
       seq: 3,
+      epoch: expect.any(Number),
     });
     expect(phone.eventsFor(callId).filter((e) => e === 'call:ice-candidate')).toHaveLength(2);
     await phone.must('call:media-state', { callId, state: { camera: 'back', videoEnabled: true, audioMuted: false } });
@@ -71,7 +93,7 @@ describe('a one-on-one call through the real apps', () => {
 
     await new Promise((r) => setTimeout(r, 50));
     expect(await caller.must('call:hangup', { callId })).toEqual({ callId, state: 'ended' });
-    expect(await phone.next('call:ended', (p) => p.callId === callId)).toEqual({ callId, reason: 'completed' });
+    expect(await phone.next('call:ended', (p) => p.callId === callId)).toMatchObject({ callId, reason: 'completed' });
     await caller.next('call:ended', (p) => p.callId === callId);
     // The iPad stopped ringing at answered-elsewhere and hears nothing more about this call.
     expect(ipad.eventsFor(callId)).toEqual(['call:incoming', 'call:answered-elsewhere']);
@@ -112,7 +134,7 @@ describe('a one-on-one call through the real apps', () => {
     const callId = await ring(caller, calleeId);
     await ipad.next('call:incoming', (p) => p.callId === callId);
     expect(await phone.must('call:decline', { callId })).toEqual({ callId, state: 'ended' });
-    expect(await caller.next('call:ended', (p) => p.callId === callId)).toEqual({ callId, reason: 'declined' });
+    expect(await caller.next('call:ended', (p) => p.callId === callId)).toMatchObject({ callId, reason: 'declined' });
     await ipad.next('call:declined-elsewhere', (p) => p.callId === callId);
     await phone.next('call:ended', (p) => p.callId === callId);
     expect(ipad.eventsFor(callId)).toEqual(['call:incoming', 'call:declined-elsewhere']);
@@ -125,8 +147,8 @@ describe('a one-on-one call through the real apps', () => {
     const callId = await ring(caller, calleeId);
     await phone.must('call:ringing', { callId });
     expect(await caller.must('call:cancel', { callId })).toEqual({ callId, state: 'ended' });
-    expect(await phone.next('call:ended', (p) => p.callId === callId)).toEqual({ callId, reason: 'cancelled' });
-    expect(await ipad.next('call:ended', (p) => p.callId === callId)).toEqual({ callId, reason: 'cancelled' });
+    expect(await phone.next('call:ended', (p) => p.callId === callId)).toMatchObject({ callId, reason: 'cancelled' });
+    expect(await ipad.next('call:ended', (p) => p.callId === callId)).toMatchObject({ callId, reason: 'cancelled' });
 
     const late = await ipad.send('call:accept', { callId });
     expect(late).toEqual({ ok: false, error: { code: 'CALL_ALREADY_ENDED', message: expect.any(String) } });
@@ -143,7 +165,7 @@ describe('a one-on-one call through the real apps', () => {
 
     const busy = await carol.must('call:invite', { calleeId, media: 'audio', idempotencyKey: key() });
     expect(busy).toMatchObject({ state: 'ended', role: 'caller', merged: false });
-    expect(await carol.next('call:ended', (p) => p.callId === busy.callId)).toEqual({ callId: busy.callId, reason: 'busy' });
+    expect(await carol.next('call:ended', (p) => p.callId === busy.callId)).toMatchObject({ callId: busy.callId, reason: 'busy' });
     await new Promise((r) => setTimeout(r, 200));
     expect(phone.eventsFor(busy.callId)).toEqual([]);
     expect(ipad.eventsFor(busy.callId)).toEqual([]);
@@ -159,9 +181,9 @@ describe('a one-on-one call through the real apps', () => {
     const incoming = await phone.next('call:incoming', (p) => p.callId === callId);
     expect(Date.parse(incoming.ringDeadline) - Date.parse(incoming.createdAt)).toBe(1500);
     await phone.must('call:ringing', { callId });
-    expect(await caller.next('call:ended', (p) => p.callId === callId, 6000)).toEqual({ callId, reason: 'missed' });
-    expect(await phone.next('call:ended', (p) => p.callId === callId)).toEqual({ callId, reason: 'missed' });
-    expect(await ipad.next('call:ended', (p) => p.callId === callId)).toEqual({ callId, reason: 'missed' });
+    expect(await caller.next('call:ended', (p) => p.callId === callId, 6000)).toMatchObject({ callId, reason: 'missed' });
+    expect(await phone.next('call:ended', (p) => p.callId === callId)).toMatchObject({ callId, reason: 'missed' });
+    expect(await ipad.next('call:ended', (p) => p.callId === callId)).toMatchObject({ callId, reason: 'missed' });
     const { rows } = await platform.db.query('SELECT state, end_reason FROM calls WHERE id = $1', [callId]);
     expect(rows[0]).toEqual({ state: 'ended', end_reason: 'missed' });
   });

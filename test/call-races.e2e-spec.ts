@@ -84,7 +84,7 @@ describe('races the server settles', () => {
     expect(caller.eventsFor(callId)).toEqual([]);
     await platform.restartCalls();
 
-    expect(await caller.next('call:ended', (p) => p.callId === callId, 10_000)).toEqual({ callId, reason: 'missed' });
-    expect(await callee.next('call:ended', (p) => p.callId === callId)).toEqual({ callId, reason: 'missed' });
+    expect(await caller.next('call:ended', (p) => p.callId === callId, 10_000)).toMatchObject({ callId, reason: 'missed' });
+    expect(await callee.next('call:ended', (p) => p.callId === callId)).toMatchObject({ callId, reason: 'missed' });
   });
 });

@@ -87,7 +87,10 @@ describe('signaling interruptions', () => {
     const { caller, callee, callId } = await connectedCall();
     callee.close();
     await caller.next('call:peer-reconnecting', (p) => p.callId === callId);
-    expect(await caller.next('call:ended', (p) => p.callId === callId, GRACE_MS + 5000)).toEqual({ callId, reason: 'connection-lost' });
+    expect(await caller.next('call:ended', (p) => p.callId === callId, GRACE_MS + 5000)).toMatchObject({
+      callId,
+      reason: 'connection-lost',
+    });
     const { rows } = await platform.db.query('SELECT state, end_reason FROM calls WHERE id = $1', [callId]);
     expect(rows[0]).toEqual({ state: 'ended', end_reason: 'connection-lost' });
   });
@@ -147,7 +150,10 @@ describe('signaling interruptions', () => {
     await doomed.stop('SIGKILL');
     // Nobody saw the socket drop; the lapsed carrier key gives the node's death away.
     expect(await caller.next('call:peer-reconnecting', (p) => p.callId === callId, 6000)).toMatchObject({ callId });
-    expect(await caller.next('call:ended', (p) => p.callId === callId, GRACE_MS + 5000)).toEqual({ callId, reason: 'connection-lost' });
+    expect(await caller.next('call:ended', (p) => p.callId === callId, GRACE_MS + 5000)).toMatchObject({
+      callId,
+      reason: 'connection-lost',
+    });
   });
 
   it('a draining node (SIGTERM) tells its clients to reconnect elsewhere before it exits', async () => {
@@ -259,7 +265,10 @@ describe('media interruptions while signaling stays up', () => {
     const { caller, callee, callId } = await connectedCall();
     await callee.must('call:ice-state', { callId, state: 'disconnected' });
     await callee.must('call:ice-state', { callId, state: 'failed' });
-    expect(await caller.next('call:ended', (p) => p.callId === callId, MEDIA_GRACE_MS + 5000)).toEqual({ callId, reason: 'ice-failed' });
+    expect(await caller.next('call:ended', (p) => p.callId === callId, MEDIA_GRACE_MS + 5000)).toMatchObject({
+      callId,
+      reason: 'ice-failed',
+    });
     await callee.next('call:ended', (p) => p.callId === callId);
     expect((await platform.db.query('SELECT end_reason FROM calls WHERE id = $1', [callId])).rows[0].end_reason).toBe('ice-failed');
   });

@@ -33,6 +33,11 @@ export class AppProcess {
     this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
   }
 
+  /** Resolves with the exit code once the process is gone, however it ended. */
+  get exit(): Promise<number | null> {
+    return this.exited;
+  }
+
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
   }
@@ -45,7 +50,13 @@ export class AppProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const app = new AppProcess(name, chosen, child);
-    await app.waitHealthy(options.ready ?? true);
+    try {
+      await app.waitHealthy(options.ready ?? true);
+    } catch (error) {
+      // A process that never became healthy is no one's to stop: it would outlive the run.
+      await app.stop('SIGKILL');
+      throw error;
+    }
     return app;
   }
 

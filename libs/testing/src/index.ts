@@ -5,3 +5,6 @@ export * from './platform.js';
 export * from './coturn.js';
 export * from './turn-allocation.js';
 export * from './browser.js';
+export * from './private-redis.js';
+export * from './private-postgres.js';
+export * from './blackhole-proxy.js';

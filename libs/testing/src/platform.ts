@@ -14,6 +14,13 @@ export interface PlatformOptions {
   ringTimeoutMs?: number;
   notifier?: boolean;
   env?: Record<string, string>;
+  /** A Redis of the suite's own (a PrivateRedis), for suites that kill it; the shared one otherwise. */
+  redisUrl?: string;
+  /**
+   * A Postgres server of the suite's own (a PrivatePostgres `url()`), for suites that kill it. The
+   * suite's database is created and migrated there and dropped at stop; the shared server otherwise.
+   */
+  postgresUrl?: string;
 }
 
 /**
@@ -40,32 +47,50 @@ export class Platform {
   private constructor(
     readonly databaseUrl: string,
     readonly redisPrefix: string,
+    readonly redisUrl: string,
     private readonly options: PlatformOptions,
   ) {}
 
   static async start(options: PlatformOptions = {}): Promise<Platform> {
-    const database = await createTestDatabase();
-    const platform = new Platform(database.url, testRedisPrefix(), options);
+    const database = await createTestDatabase(options.postgresUrl);
+    const platform = new Platform(database.url, testRedisPrefix(), options.redisUrl ?? TEST_REDIS_URL, options);
     platform.dropDatabase = database.drop;
-    await runMigrations(database.url);
-    platform.db = new pg.Pool({ connectionString: database.url, max: 2 });
-    const shared = platform.sharedEnv(options);
-    platform.callsEnv = {
-      ...shared,
-      DATABASE_URL: database.url,
-      ADMIN_API_TOKEN: platform.adminToken,
-      AUTH_JWT_SECRET: platform.jwtSecret,
-      RING_TIMEOUT_MS: String(options.ringTimeoutMs ?? 45_000),
-    };
-    platform.calls = await AppProcess.start('calls', platform.callsEnv);
-    platform.gateways = await Promise.all(
-      Array.from({ length: options.gateways ?? 1 }, () => AppProcess.start('gateway', platform.gatewayEnv(shared))),
-    );
-    if (options.notifier ?? true) {
-      platform.notifierEnv = { ...shared, ...(await platform.startApnsSandbox()) };
-      platform.notifier = await AppProcess.start('notifier', platform.notifierEnv);
+    try {
+      await platform.boot(options);
+    } catch (error) {
+      // Half a platform is still processes, a database and keys: leave nothing behind, then say why.
+      await platform.stop().catch((cleanup: unknown) => console.warn('Platform.start: cleanup after a failed start failed too', cleanup));
+      throw error;
     }
     return platform;
+  }
+
+  private async boot(options: PlatformOptions): Promise<void> {
+    await runMigrations(this.databaseUrl);
+    this.db = new pg.Pool({ connectionString: this.databaseUrl, max: 2 });
+    // An idle client dies with its server when a suite kills Postgres; the pool reconnects on the next
+    // query, and an unheard 'error' would crash the test process instead.
+    this.db.on('error', () => undefined);
+    const shared = this.sharedEnv(options);
+    this.callsEnv = {
+      ...shared,
+      DATABASE_URL: this.databaseUrl,
+      ADMIN_API_TOKEN: this.adminToken,
+      AUTH_JWT_SECRET: this.jwtSecret,
+      RING_TIMEOUT_MS: String(options.ringTimeoutMs ?? 45_000),
+    };
+    this.calls = await AppProcess.start('calls', this.callsEnv);
+    // allSettled, not all: gateways that did start must be known to stop() when another one failed.
+    const gateways = await Promise.allSettled(
+      Array.from({ length: options.gateways ?? 1 }, () => AppProcess.start('gateway', this.gatewayEnv(shared))),
+    );
+    this.gateways = gateways.flatMap((g) => (g.status === 'fulfilled' ? [g.value] : []));
+    const failed = gateways.find((g) => g.status === 'rejected');
+    if (failed) throw failed.reason;
+    if (options.notifier ?? true) {
+      this.notifierEnv = { ...shared, ...(await this.startApnsSandbox()) };
+      this.notifier = await AppProcess.start('notifier', this.notifierEnv);
+    }
   }
 
   get gateway(): AppProcess {
@@ -84,7 +109,7 @@ export class Platform {
 
   sharedEnv(options: PlatformOptions = {}): Record<string, string> {
     return {
-      REDIS_URL: TEST_REDIS_URL,
+      REDIS_URL: options.redisUrl ?? this.redisUrl,
       REDIS_PREFIX: this.redisPrefix,
       INTERNAL_API_TOKEN: 'internal-test-token-0123456789',
       ...options.env,
@@ -95,6 +120,29 @@ export class Platform {
   async addGateway(): Promise<AppProcess> {
     const gateway = await AppProcess.start('gateway', this.gatewayEnv(this.sharedEnv(this.options)));
     this.gateways.push(gateway);
+    return gateway;
+  }
+
+  /** Takes gateway `index` down (SIGKILL: a crash; SIGTERM: a drain) and resolves once it has exited. */
+  async killGateway(index: number, signal: 'SIGKILL' | 'SIGTERM'): Promise<void> {
+    await this.gatewayAt(index).stop(signal);
+  }
+
+  /**
+   * A new gateway process at `index`, on the same port and with the same env, so clients that kept
+   * its URL reconnect to it. One still running is stopped first (SIGTERM).
+   */
+  async restartGateway(index: number): Promise<AppProcess> {
+    const old = this.gatewayAt(index);
+    await old.stop();
+    const gateway = await AppProcess.start('gateway', this.gatewayEnv(this.sharedEnv(this.options)), { port: old.port });
+    this.gateways[index] = gateway;
+    return gateway;
+  }
+
+  private gatewayAt(index: number): AppProcess {
+    const gateway = this.gateways[index];
+    if (!gateway) throw new Error(`no gateway at index ${index} (there are ${this.gateways.length})`);
     return gateway;
   }
 
@@ -188,13 +236,28 @@ export class Platform {
     this.calls = await AppProcess.start('calls', this.callsEnv, { port: this.calls.port });
   }
 
+  /**
+   * Every step runs even when an earlier one fails (a fault suite may end with Redis or Postgres
+   * down, or stop a platform that never finished starting); the failures are thrown together at the end.
+   */
   async stop(): Promise<void> {
-    this.devices.forEach((d) => d.close());
-    await Promise.all([...this.gateways, this.calls, this.notifier].filter((a): a is AppProcess => a !== null).map((a) => a.stop()));
-    await this.db?.end();
-    await this.dropDatabase?.();
-    await deleteRedisKeys(this.redisPrefix);
-    await this.apns?.close();
+    const failures: unknown[] = [];
+    const step = async (run: () => unknown) => {
+      try {
+        await run();
+      } catch (error) {
+        failures.push(error);
+      }
+    };
+    await step(() => this.devices.forEach((d) => d.close()));
+    const apps = [...this.gateways, this.calls, this.notifier].filter((a): a is AppProcess => a != null);
+    await Promise.all(apps.map((a) => step(() => a.stop())));
+    await step(() => this.db?.end());
+    await step(() => this.dropDatabase?.());
+    await step(() => deleteRedisKeys(this.redisPrefix, this.redisUrl));
+    await step(() => this.apns?.close());
     rmSync(this.scratch, { recursive: true, force: true });
+    if (failures.length === 1) throw failures[0];
+    if (failures.length > 1) throw new AggregateError(failures, 'Platform.stop: several steps failed');
   }
 }

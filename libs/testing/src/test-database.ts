@@ -8,22 +8,31 @@ export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6
 
 export const uniqueSuffix = () => `${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
 
-/** Each suite gets its own database, so parallel runs never see each other's calls. */
-export async function createTestDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+/**
+ * Each suite gets its own database, so parallel runs never see each other's calls. `serverUrl` names
+ * the server to create it on (any database there to connect to), e.g. a suite's PrivatePostgres.
+ */
+export async function createTestDatabase(serverUrl: string = TEST_POSTGRES_URL): Promise<{ url: string; drop: () => Promise<void> }> {
   const name = `vc_test_${uniqueSuffix()}`;
-  const admin = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+  const admin = new pg.Client({ connectionString: serverUrl });
   await admin.connect();
-  await admin.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
-  await admin.end();
-  const url = new URL(TEST_POSTGRES_URL);
+  try {
+    await admin.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(serverUrl);
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
     drop: async () => {
-      const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+      const client = new pg.Client({ connectionString: serverUrl });
       await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
-      await client.end();
+      try {
+        await client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
+      } finally {
+        await client.end();
+      }
     },
   };
 }
@@ -31,9 +40,13 @@ export async function createTestDatabase(): Promise<{ url: string; drop: () => P
 /** Each suite gets its own Redis key prefix (Bull queues, pub/sub channels, socket.io adapter). */
 export const testRedisPrefix = () => `vc_test_${uniqueSuffix()}:`;
 
-/** Leaves Redis as the suite found it. */
-export async function deleteRedisKeys(prefix: string): Promise<void> {
-  const redis = new Redis(TEST_REDIS_URL);
+/**
+ * Leaves Redis as the suite found it. A Redis that cannot be reached fails this after a few tries
+ * instead of hanging the teardown: a fault suite may end with its Redis down.
+ */
+export async function deleteRedisKeys(prefix: string, redisUrl: string = TEST_REDIS_URL): Promise<void> {
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1, retryStrategy: (times) => (times > 3 ? null : 100) });
+  redis.on('error', () => undefined);
   try {
     for await (const keys of redis.scanStream({ match: `${prefix}*`, count: 500 }) as AsyncIterable<string[]>)
       if (keys.length) await redis.unlink(...keys);
