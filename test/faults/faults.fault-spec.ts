@@ -19,6 +19,9 @@ jest.setTimeout(RECOVERY_LIMIT_MS + 30_000);
 interface FaultResult {
   fault: string;
   injectedAt: number;
+  /** When the failed part was back (restarted and healthy), from the injection. */
+  restoredMs: number;
+  /** When every live call relayed both ways again and a new call completed, from the injection. */
   recoveryMs: number | null;
   relaysLost: number;
   duplicateRelays: number;
@@ -175,7 +178,12 @@ describe('faults under live load', () => {
       callsStuck: await stuckCalls(),
       duplicateRelays: load.duplicateRelays(),
       liveCallsEnded: load.live.filter((c) => c.endedBy).map((c) => `${c.callId}: ${c.endedBy}`),
-      newCalls: { started: load.flows.started, completed: load.flows.completed, failed: load.flows.failed.length },
+      newCalls: {
+        started: load.flows.started,
+        completed: load.flows.completed,
+        failed: load.flows.failed.length,
+        failures: load.flows.failed.map((f) => f.reason),
+      },
     };
     report(totals);
     // A live call the platform ended under a fault is a finding: print its story before the data goes.
@@ -197,10 +205,12 @@ async function fault(name: string, inject: () => Promise<void>): Promise<void> {
   const failedBefore = load.flows.failed.length;
   const injectedAt = Date.now();
   await inject();
+  const restoredMs = Date.now() - injectedAt;
   const recovered = await waitFor(() => load.relaysFlowSince(injectedAt) && load.flowCompletedSince(injectedAt), RECOVERY_LIMIT_MS);
   const result: FaultResult = {
     fault: name,
     injectedAt,
+    restoredMs,
     recoveryMs: recovered ? Date.now() - injectedAt : null,
     relaysLost: 0,
     duplicateRelays: load.duplicateRelays(),
@@ -252,6 +262,7 @@ async function missingTransitions() {
 function report(totals: Record<string, unknown>): void {
   const table = results.map((r) => ({
     fault: r.fault,
+    'part back after ms': r.restoredMs,
     'recovery ms': r.recoveryMs,
     'relays lost': r.relaysLost,
     'duplicate relays (cumulative)': r.duplicateRelays,

@@ -231,7 +231,7 @@ export class LoadParty {
   /** Resume runs once per call per socket; relays for the call wait on it. */
   private markResuming(callId: string): void {
     const call = this.calls.get(callId);
-    if (!call) return;
+    if (!call || call.resuming) return; // one pending resume already waits for the next socket
     const resuming = this.resume(callId, call).finally(() => {
       if (call.resuming === resuming) call.resuming = null;
     });

@@ -58,7 +58,8 @@ export class CallsService {
         if (action === 'accept' && carrierId) call.calleeCarrier = carrierId;
         return this.apply(em, call, command);
       });
-      if (action !== 'ringing' && view.state !== 'initiated' && view.state !== 'ringing') void this.pushes.withdraw(view);
+      // The call stopped ringing: VoIP pushes still waiting would ring a call that is over.
+      if (action === 'accept' || action === 'decline' || action === 'cancel') void this.pushes.withdraw(view);
       return view;
     } catch (error) {
       // A losing accept (two devices answered at once) changes nothing, but admins want to see it.
@@ -80,10 +81,9 @@ export class CallsService {
     const ended = await this.outbox.commit(async (em) => {
       const call = await em.findOne(Call, { where: { id: callId }, lock: { mode: 'pessimistic_write' } });
       if (!call || call.state === 'ended' || !stillTrue(call)) return { result: null, events: [] };
-      const applied = await this.apply(em, call, { kind });
-      return { ...applied, result: applied.result };
+      return this.apply(em, call, { kind });
     });
-    if (ended) void this.pushes.withdraw(ended);
+    if (ended && ended.answeredAt === null) void this.pushes.withdraw(ended);
     return ended !== null;
   }
 

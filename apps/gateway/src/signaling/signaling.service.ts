@@ -162,9 +162,11 @@ export class SignalingService {
   async resume(socket: SignalingSocket, { callId, resumeToken, lastSeq, epoch }: ResumePayload): Promise<ClientResult<'call:resume'>> {
     const { userId, deviceId } = socket.data;
     await this.resumeTokens.verify(resumeToken, socket.data, callId);
+    // The carrier key first: once the calls app names this socket the carrier, its sweep must find
+    // the key, or it would start a grace for a party that is right here.
+    await this.carriers.beat(socket, callId);
     const call = await this.calls.act(callId, 'resume', { userId, deviceId }, socket.id);
     socket.data.calls[callId] = peerOf(call, userId);
-    await this.carriers.beat(socket, callId);
     this.sessions.supersede(socket, callId);
     const replay = await this.outbox.replay(callId, Rooms.device(userId, deviceId), lastSeq, epoch, call.answeredAt);
     for (const message of replay.messages)
