@@ -149,7 +149,10 @@ export class LoadParty {
   }
 
   private async ready(callId?: string): Promise<void> {
-    while (!this.socket?.connected) await this.connect();
+    while (!this.socket?.connected) {
+      if (this.closed) throw new RequestFailed('request', 'CLOSED');
+      await this.connect();
+    }
     const call = callId ? this.calls.get(callId) : undefined;
     if (call?.resuming) await call.resuming;
   }
