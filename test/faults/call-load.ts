@@ -46,6 +46,8 @@ export class CallLoad {
   readonly flows = { started: 0, completed: 0, failed: [] as { at: number; reason: string }[], completedAt: [] as number[] };
   private readonly parties: LoadParty[] = [];
   private running = true;
+  private paused: Promise<void> | null = null;
+  private readonly inFlight = new Set<Promise<void>>();
   private readonly loops: Promise<void>[] = [];
   private readonly tag = randomUUID().slice(0, 6);
 
@@ -70,7 +72,11 @@ export class CallLoad {
     await Promise.all(Array.from({ length: n }, (_, i) => this.startLiveCall(i)));
   }
 
-  async startLiveCall(i: number, callerUrl?: string): Promise<LiveCall> {
+  /**
+   * One more live call. `callerUrl` pins the caller's first socket (e.g. to a proxy); `beforeAccept`
+   * runs once the call rings, just before the callee answers (to arm a fault for that accept).
+   */
+  async startLiveCall(i: number, options: { callerUrl?: string; beforeAccept?: () => void } = {}): Promise<LiveCall> {
     const urls = this.gatewayUrls();
     const directions: [Direction, Direction] = [this.direction(''), this.direction('')];
     const onRelay = (d: Direction) => (callId: string, payload: Record<string, unknown>) => {
@@ -82,9 +88,9 @@ export class CallLoad {
     // directions[0]: caller → callee (applied by the callee); [1]: callee → caller.
     const caller = this.party(`live-a${i}-${this.tag}`, onRelay(directions[1]));
     const callee = this.party(`live-b${i}-${this.tag}`, onRelay(directions[0]));
-    await caller.connect(callerUrl ?? urls[i % urls.length]);
+    await caller.connect(options.callerUrl ?? urls[i % urls.length]);
     await callee.connect(urls[(i + 1) % urls.length]);
-    const { callId } = await this.connect(caller, callee);
+    const { callId } = await this.connect(caller, callee, options.beforeAccept);
     directions[0].callId = directions[1].callId = callId;
     const call: LiveCall = { callId, caller, callee, directions, endedBy: null };
     this.live.push(call);
@@ -101,21 +107,47 @@ export class CallLoad {
     this.loops.push(
       (async () => {
         for (let k = 0; this.running; k++) {
+          if (this.paused) await this.paused;
           this.flows.started += 1;
-          void this.flow(k).then(
+          const flow = this.flow(k).then(
             () => {
               this.flows.completed += 1;
               this.flows.completedAt.push(Date.now());
             },
-            (error: unknown) => this.flows.failed.push({ at: Date.now(), reason: String(error) }),
+            (error: unknown) => void this.flows.failed.push({ at: Date.now(), reason: String(error) }),
           );
-          await sleep(everyMs);
+          this.inFlight.add(flow);
+          void flow.finally(() => this.inFlight.delete(flow));
+          await sleep(everyMs); // the load's pace, not a wait for an event
         }
       })(),
     );
   }
 
   /** Stops the load, hangs up the live calls and closes every socket; a second call does nothing. */
+  /**
+   * Holds new calls until the returned function is called, once those in flight have finished: a
+   * fault armed for "the next accept" must meet the accept the test chose.
+   */
+  async pauseFlows(): Promise<() => void> {
+    let resume!: () => void;
+    this.paused = new Promise<void>((r) => (resume = r));
+    await Promise.all([...this.inFlight]);
+    return () => {
+      this.paused = null;
+      resume();
+    };
+  }
+
+  /** True once any party's socket has dropped, or any request was refused with one of `codes`, after `since`. */
+  dropSeenSince(since: number): boolean {
+    return this.parties.some((p) => p.lastDropAt > since);
+  }
+
+  refusalSeenSince(codes: string[], since: number): boolean {
+    return this.parties.some((p) => codes.some((code) => (p.lastRefusedAt.get(code) ?? 0) > since));
+  }
+
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
@@ -178,7 +210,7 @@ export class CallLoad {
   }
 
   /** Invite, ring, accept and the caller's `call:accepted` (or a resync that finds the call active). */
-  async connect(caller: LoadParty, callee: LoadParty): Promise<{ callId: string }> {
+  async connect(caller: LoadParty, callee: LoadParty, beforeAccept?: () => void): Promise<{ callId: string }> {
     const invite = await caller.request('call:invite', { calleeId: callee.userId, media: 'video', idempotencyKey: `k-${randomUUID()}` });
     const callId = invite.callId;
     this.acked(callId, 'invited');
@@ -186,6 +218,7 @@ export class CallLoad {
     // A phone that missed call:incoming is woken by its push and knows the call id from it.
     await callee.next('call:incoming', callId, 5_000);
     await callee.request('call:ringing', { callId });
+    beforeAccept?.();
     const accepted = await callee.request('call:accept', { callId });
     this.acked(callId, 'accepted');
     callee.carry(callId, accepted.resumeToken, accepted.version);
@@ -246,7 +279,7 @@ export class CallLoad {
         if (state?.state === 'ended') call.endedBy = `${code}: ended as ${state.endReason}`;
         else n -= 1;
       }
-      await sleep(RELAY_EVERY_MS);
+      await sleep(RELAY_EVERY_MS); // the load's pace, not a wait for an event
     }
   }
 

@@ -1,5 +1,5 @@
 import { io } from 'socket.io-client';
-import { SeqBuffer } from '#client-sdk';
+import { CallVersions, SeqBuffer } from '#client-sdk';
 import {
   type Ack,
   type ClientEventName,
@@ -31,8 +31,6 @@ export class RequestFailed extends Error {
 interface CarriedCall {
   resumeToken: string;
   buffer: SeqBuffer<{ event: ServerEventName; payload: Record<string, unknown> }>;
-  /** Highest lifecycle version applied: redeliveries at or below it are dropped. */
-  version: number;
   resuming: Promise<void> | null;
   gapTimer: NodeJS.Timeout | null;
 }
@@ -60,6 +58,10 @@ export class LoadParty {
   /** Relays the seq buffer dropped as already applied (live and replayed, or redelivered). */
   relayDuplicatesDropped = 0;
   reconnects = 0;
+  /** When the socket last dropped, and when each error code last refused a request: what a user saw of a fault. */
+  lastDropAt = 0;
+  readonly lastRefusedAt = new Map<string, number>();
+  private readonly versions = new CallVersions();
   private readonly heard: { event: ServerEventName; payload: Record<string, unknown> }[] = [];
   private readonly waiters = new Set<{ event: ServerEventName; callId: string; resolve: (p: Record<string, unknown> | null) => void }>();
   private connecting: Promise<void> | null = null;
@@ -78,12 +80,13 @@ export class LoadParty {
   }
 
   /** Starts carrying a call (invite, accept or glare merge acknowledged). */
-  carry(callId: string, resumeToken: string, version = 0): void {
+  carry(callId: string, resumeToken: string, version = 1): void {
     if (this.calls.has(callId)) return;
     const buffer = new SeqBuffer<{ event: ServerEventName; payload: Record<string, unknown> }>((m) =>
       this.options.onRelay?.(callId, m.event, m.payload),
     );
-    this.calls.set(callId, { resumeToken, buffer, version, resuming: null, gapTimer: null });
+    this.calls.set(callId, { resumeToken, buffer, resuming: null, gapTimer: null });
+    this.versions.raise(callId, version);
   }
 
   drop(callId: string): void {
@@ -101,6 +104,7 @@ export class LoadParty {
       await this.ready(callId && event !== 'call:resume' ? callId : undefined);
       const ack = await this.emit(event, payload);
       if (ack.ok) return ack.data;
+      this.lastRefusedAt.set(ack.error.code, Date.now());
       if (!retry || !TRANSIENT.has(ack.error.code) || Date.now() > deadline) throw new RequestFailed(event, ack.error.code);
       await sleep(Math.min(100 * 2 ** attempt, 1000) * (0.5 + Math.random()));
     }
@@ -212,6 +216,7 @@ export class LoadParty {
     socket.on('disconnect', () => {
       if (this.closed || this.socket !== socket) return;
       this.reconnects += 1;
+      this.lastDropAt = Date.now();
       for (const callId of this.calls.keys()) this.markResuming(callId);
       void this.connect();
     });
@@ -251,7 +256,7 @@ export class LoadParty {
       });
       call.resumeToken = result.resumeToken;
       call.buffer.adopt(result.epoch);
-      call.version = Math.max(call.version, result.version);
+      this.versions.raise(callId, result.version);
     } catch (error) {
       // Ended while away (CALL_ALREADY_ENDED), or refused: the call is over for this device.
       this.calls.delete(callId);
@@ -270,10 +275,7 @@ export class LoadParty {
     }
     if (event === 'call:resume-token' && call) call.resumeToken = payload.resumeToken as string;
     const version = payload.version as number | undefined;
-    if (call && version !== undefined) {
-      if (version <= call.version) return;
-      call.version = version;
-    }
+    if (callId && version !== undefined && !this.versions.fresh(callId, version)) return;
     this.hear(event, payload);
   }
 

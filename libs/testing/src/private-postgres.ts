@@ -129,10 +129,9 @@ export class PrivatePostgres {
     }
   }
 
-  /** A crash and a comeback: kill, stay down for `downMs`, start on the same port and data. */
-  async restart(downMs = 0): Promise<void> {
+  /** A crash and a comeback: kill, then start on the same port and data. */
+  async restart(): Promise<void> {
     await this.kill();
-    if (downMs > 0) await sleep(downMs);
     await this.start();
   }
 
