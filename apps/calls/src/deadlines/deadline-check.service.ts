@@ -43,6 +43,16 @@ export class DeadlineCheck implements OnApplicationBootstrap, OnApplicationShutd
       const due = await this.dataSource
         .getRepository(Call)
         .createQueryBuilder('c')
+        // Only what overdue() reads: this runs every second on every instance.
+        .select([
+          'c.id',
+          'c.state',
+          'c.ringDeadline',
+          'c.callerDisconnectedAt',
+          'c.calleeDisconnectedAt',
+          'c.mediaDownSince',
+          'c.connectDeadline',
+        ])
         .where("c.state <> 'ended'")
         .andWhere(
           `((c.state <> 'active' AND c.ring_deadline <= :now)

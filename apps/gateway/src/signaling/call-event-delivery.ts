@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { type CallEvent, type CallView, Rooms } from '#contracts';
 import { IceServersService } from '../call-session/ice-servers.service.js';
-import { CarrierHeartbeat } from '../call-session/carrier-heartbeat.service.js';
 import { ResumeTokens } from '../call-session/resume-tokens.service.js';
 import { type SignalingNamespace, localSockets } from './signaling-socket.js';
 
@@ -20,7 +19,6 @@ export class CallEventDelivery {
   constructor(
     private readonly iceServers: IceServersService,
     private readonly resumeTokens: ResumeTokens,
-    private readonly carriers: CarrierHeartbeat,
   ) {}
 
   async deliver(ns: SignalingNamespace, event: CallEvent): Promise<void> {
@@ -64,8 +62,9 @@ export class CallEventDelivery {
         for (const side of sides) {
           const sockets = localSockets(ns, side.room);
           if (sockets.length === 0) continue;
+          // Carrier keys need no beat here: the caller's socket has beaten its key since the invite
+          // (or its resume), and the answering socket since its accept ack.
           for (const socket of sockets) socket.data.calls[call.id] = side.peer;
-          await this.carriers.beat(sockets[0]!, call.id);
           const resume = await this.resumeTokens.issue(side.userId, side.deviceId, call.id);
           local.to(side.room).emit('call:accepted', {
             callId: call.id,
