@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Platform } from '#testing';
 
 const key = () => `key-${randomUUID()}`;
@@ -8,10 +11,19 @@ const BUNDLE = 'com.example.calls';
 let platform: Platform;
 let n = 0;
 
+const scratch = mkdtempSync(join(tmpdir(), 'vc-push-'));
+const faultFile = join(scratch, 'after-commit');
+
 beforeAll(async () => {
-  platform = await Platform.start({ ringTimeoutMs: 30_000, env: { APNS_REQUEST_TIMEOUT_MS: '1500' } });
+  platform = await Platform.start({
+    ringTimeoutMs: 30_000,
+    env: { APNS_REQUEST_TIMEOUT_MS: '1500', FAULT_AFTER_COMMIT_FILE: faultFile },
+  });
 }, 60_000);
-afterAll(async () => platform?.stop());
+afterAll(async () => {
+  await platform?.stop();
+  rmSync(scratch, { recursive: true, force: true });
+});
 
 /** A callee whose phone and iPad are registered for pushes but have no socket (app suspended). */
 async function offlineCallee(options: { apnsTokens?: boolean } = {}) {
@@ -40,6 +52,25 @@ async function invite(calleeId: string) {
 }
 
 describe('waking the callee with VoIP pushes', () => {
+  it('an invite whose calls app dies between its commit and the push hand-off still wakes the callee, once', async () => {
+    const { calleeId, devices } = await offlineCallee();
+    const caller = await platform.device(`caller-${randomUUID().slice(0, 6)}`);
+    const idempotencyKey = key();
+    writeFileSync(faultFile, 'created');
+    const died = platform.calls.exit;
+    const first = await caller.send('call:invite', { calleeId, media: 'video', idempotencyKey });
+    expect(first).toMatchObject({ ok: false, error: { code: 'CALLS_UNAVAILABLE' } });
+    await died;
+    await platform.restartCalls();
+    // The app retries with the same key and gets the committed call; the push comes from the outbox.
+    const { callId } = await caller.must('call:invite', { calleeId, media: 'video', idempotencyKey });
+    const delivered = (token: string) => (r: { token: string | null; status: number | null; payload: unknown }) =>
+      r.token === token && r.status === 200 && (r.payload as { callId?: string }).callId === callId;
+    await Promise.all([platform.apns!.waitFor(delivered(devices.phone.voip)), platform.apns!.waitFor(delivered(devices.ipad.voip))]);
+    expect(platform.apns!.requestsFor(devices.phone.voip).filter(delivered(devices.phone.voip))).toHaveLength(1);
+    await caller.must('call:cancel', { callId });
+  });
+
   it('pushes every registered device before the ring deadline, then one device answers', async () => {
     const { calleeId, devices } = await offlineCallee();
     const { caller, callId, ringDeadline, started } = await invite(calleeId);
