@@ -1,13 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.js';
 
 /** Terminus has no Redis indicator; a PING with its latency is what readiness needs. */
 @Injectable()
 export class RedisHealthIndicator {
   constructor(private readonly health: HealthIndicatorService) {}
 
-  async ping(key: string, redis: Redis): Promise<HealthIndicatorResult> {
+  async ping(key: string, redis: RedisClient): Promise<HealthIndicatorResult> {
     const indicator = this.health.check(key);
     const started = performance.now();
     try {

@@ -20,6 +20,8 @@ export const EndReason = z.enum([
   'connection-lost',
   /** Media stayed failed past the media grace, although signaling was up. */
   'ice-failed',
+  /** An admin ended it (`POST /calls/:id/end`), typically a call stuck open; the reason is on its timeline. */
+  'ended-by-admin',
 ]);
 export type EndReason = z.infer<typeof EndReason>;
 

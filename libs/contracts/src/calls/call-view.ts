@@ -46,6 +46,3 @@ export const TimelineEntryView = z.object({
   data: z.record(z.string(), z.unknown()).nullable(),
 });
 export type TimelineEntryView = z.infer<typeof TimelineEntryView>;
-
-export const CallDetailView = CallView.extend({ timeline: z.array(TimelineEntryView) });
-export type CallDetailView = z.infer<typeof CallDetailView>;

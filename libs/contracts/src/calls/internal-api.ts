@@ -9,6 +9,10 @@ import { CallView } from './call-view.js';
  * a request out to every instance). Errors come back as `{ code, message }` with the code's status.
  */
 export const INTERNAL_TOKEN_HEADER = 'x-internal-token';
+/** The id the gateway gave the client message behind a request, for logs across the apps. */
+export const REQUEST_ID_HEADER = 'x-request-id';
+/** A request id is ours or a caller's: bounded and plain, so it can be logged as is. */
+export const RequestId = z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/);
 
 export const Actor = z.strictObject({ userId: UserId, deviceId: DeviceId });
 export type Actor = z.infer<typeof Actor>;

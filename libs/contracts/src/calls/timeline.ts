@@ -1,6 +1,8 @@
 /**
- * Everything that can appear on a call's timeline. Transitions are written by the calls app inside
- * the transition's transaction; signaling milestones are reported by the gateway off the fast path.
+ * Everything that can appear on a call's timeline (`GET /calls/:id`), each documented once in
+ * docs/protocol.md#the-call-timeline, which a unit test keeps in step with this list. Transitions
+ * are written by the calls app inside the transition's transaction; signaling milestones are
+ * reported by the gateway off the fast path.
  */
 export const TimelineType = {
   INVITED: 'invited',
@@ -33,6 +35,7 @@ export const TimelineType = {
   MEDIA_DOWN: 'media-down',
   MEDIA_RECOVERED: 'media-recovered',
   ICE_FAILED: 'ice-failed',
+  ENDED_BY_ADMIN: 'ended-by-admin',
   QUALITY: 'quality',
   QUALITY_SUMMARY: 'quality-summary',
 } as const;
@@ -49,3 +52,11 @@ export const SIGNALING_MILESTONES = [
   TimelineType.QUALITY_SUMMARY,
 ] as const;
 export type SignalingMilestone = (typeof SIGNALING_MILESTONES)[number];
+
+/**
+ * The milestones a call's timeline still takes after its end entry: quality reports, whose summary
+ * is sent at hangup and so often arrives after it. Any other milestone is about a call in progress;
+ * one that reaches the calls app after the end (it was still in the queue) is dropped, so nothing
+ * reads as if the call went on after it ended.
+ */
+export const AFTER_END_MILESTONES: readonly SignalingMilestone[] = [TimelineType.QUALITY, TimelineType.QUALITY_SUMMARY];

@@ -3,6 +3,8 @@ import { ErrorCode } from './error-code.js';
 export interface ErrorBody {
   code: ErrorCode;
   message: string;
+  /** With RATE_LIMITED only: how long until the refused action would be accepted again. */
+  retryAfterMs?: number;
 }
 
 /** A domain error that knows no transport; HTTP and socket filters translate it. */

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { CallId, DeviceId, DisplayName, UserId } from '../ids.js';
 import { CallMedia } from '../calls/call-state.js';
 import { ApnsEnvironment } from '../devices/device.js';
+import { RequestId } from '../calls/internal-api.js';
 
 /** Apple's payload limits: 5120 bytes for VoIP pushes, 4096 for everything else. */
 export const MAX_VOIP_PAYLOAD_BYTES = 5120;
@@ -16,6 +17,8 @@ const PushTarget = {
   topic: z.string().min(1).max(160),
   /** Past this instant the push has lost its value: it is dropped, never sent. */
   expiresAt: z.iso.datetime(),
+  /** The client message that caused the push (REQUEST_ID_HEADER), for the notifier's logs. */
+  requestId: RequestId.optional(),
 };
 
 /** What the iOS app receives in `pushRegistry(_:didReceiveIncomingPushWith:)`, besides `aps`. */
@@ -62,3 +65,10 @@ export const PushReportJob = z.strictObject({
   at: z.iso.datetime(),
 });
 export type PushReportJob = z.infer<typeof PushReportJob>;
+
+/**
+ * The reports of the attempts a notifier finished in one turn of its event loop, as one job, so the
+ * calls app pays for the queue once per batch and not once per push. Recorded in order.
+ */
+export const PushReportBatchJob = z.strictObject({ reports: z.array(PushReportJob).min(1) });
+export type PushReportBatchJob = z.infer<typeof PushReportBatchJob>;

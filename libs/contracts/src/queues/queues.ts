@@ -25,6 +25,15 @@ export const CallMilestoneJob = z.strictObject({
   data: z.record(z.string(), z.unknown()).nullable(),
 });
 export type CallMilestoneJob = z.infer<typeof CallMilestoneJob>;
+/** Most milestones in one job: a gateway batches what it saw within MILESTONE_BATCH_MS. */
+export const MAX_MILESTONES_PER_JOB = 200;
+/**
+ * What a gateway queues: the milestones it saw in one batching window, in order. A full call reports
+ * several; one Bull job each cost more Redis commands and CPU, on both ends, than the call itself.
+ * The calls app also accepts a lone milestone, as gateways before batching queued them.
+ */
+export const CallMilestonesJob = z.strictObject({ milestones: z.array(CallMilestoneJob).min(1).max(MAX_MILESTONES_PER_JOB) });
+export type CallMilestonesJob = z.infer<typeof CallMilestonesJob>;
 export const callMilestoneJobOptions = {
   attempts: 10,
   backoff: { type: 'exponential', delay: 200 },
@@ -49,8 +58,15 @@ export const pushJobOptions = (jobId: string) => ({
   removeOnComplete: { age: 3600, count: 10_000 },
   removeOnFail: { age: 24 * 3600, count: 10_000 },
 });
-/** Pushes in flight per notifier process: they are I/O-bound, multiplexed over one HTTP/2 connection. */
-export const PUSH_CONCURRENCY = 50;
+/**
+ * Pushes in flight per notifier process: they are I/O-bound, multiplexed over HTTP/2. Each push
+ * waits on four hops (Bull fetch, delivery check, APNs, mark and report); at 50 a loaded notifier
+ * sat idle between hops. APNs sets its own stream limit per connection; when every connection's
+ * streams are taken (stalled requests), the notifier opens another, up to APNS_CONNECTIONS_MAX.
+ */
+export const PUSH_CONCURRENCY = 200;
+/** HTTP/2 connections per APNs environment per notifier. Apple allows several but frowns on churn. */
+export const APNS_CONNECTIONS_MAX = 4;
 /** Pushes are short; a crashed notifier's job is picked up again after this lock lapses. */
 export const PUSH_QUEUE_SETTINGS = { lockDuration: 10_000, stalledInterval: 5_000, maxStalledCount: 3 };
 

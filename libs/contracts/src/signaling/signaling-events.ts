@@ -29,7 +29,10 @@ import {
   ResumeResult,
   ResumeTokenEvent,
   SdpPayload,
+  SessionClosingEvent,
   SessionReconnectEvent,
+  SessionRefreshPayload,
+  TokenExpiringEvent,
 } from './signaling-schemas.js';
 
 /** Socket.IO namespace of protocol v1. A breaking change gets a new namespace. */
@@ -49,6 +52,8 @@ export const InviteResult = z.object({
 export const TransitionResult = z.object({ callId: CallId, state: CallState });
 export const RelayResult = z.object({ callId: CallId });
 export const AppStateResult = z.object({ state: AppState });
+/** When the token now held expires (the later of the old and the new one's). */
+export const RefreshResult = z.object({ expiresAt: z.iso.datetime() });
 export const IceServersResult = IceServersView;
 
 /**
@@ -82,7 +87,8 @@ export const ClientEvents = {
   'call:quality': {
     payload: QualityPayload,
     result: RelayResult,
-    summary: 'A connection-quality sample from getStats (final: the summary at hangup).',
+    summary:
+      'A connection-quality sample from getStats every few seconds (final: the summary at hangup), kept on the call for admins; not relayed. Acked ok once valid.',
   },
   'call:state': {
     payload: CallRefPayload,
@@ -98,6 +104,12 @@ export const ClientEvents = {
     payload: AppStatePayload,
     result: AppStateResult,
     summary: 'The app entered the foreground or background (a foreground app gets no VoIP push).',
+  },
+  'session:refresh': {
+    payload: SessionRefreshPayload,
+    result: RefreshResult,
+    summary:
+      'A fresh access token for the same user, checked as at the handshake, so the socket outlives the old one (answer to session:token-expiring).',
   },
 } as const;
 
@@ -123,6 +135,15 @@ export const ServerEvents = {
   'call:peer-resumed': { payload: PeerResumedEvent, summary: 'The peer is back in the call.' },
   'call:resume-token': { payload: ResumeTokenEvent, summary: 'A fresh resume token for a call you carry.' },
   'session:reconnect': { payload: SessionReconnectEvent, summary: 'This gateway node is draining: reconnect and resume.' },
+  'session:token-expiring': {
+    payload: TokenExpiringEvent,
+    summary: "This socket's access token expires at expiresAt (sent TOKEN_EXPIRY_WARNING_MS before): send session:refresh.",
+  },
+  'session:closing': {
+    payload: SessionClosingEvent,
+    summary:
+      'The gateway closes this socket right after this event: its token expired without a refresh (AUTH_TOKEN_EXPIRED), or it kept breaking a rate limit (RATE_LIMITED). Calls are not ended: reconnect and resume.',
+  },
   'protocol:error': { payload: ProtocolErrorEvent, summary: 'A message that could not be acknowledged (sent without an ack callback).' },
 } as const;
 
@@ -152,6 +173,13 @@ export interface SocketSession {
    * when it delivers `accepted`), so a relay needs no lookup and the receiving node no state.
    */
   calls: Record<string, string | null>;
+  /**
+   * The last few calls this socket carried, newest last: a final `call:quality` summary comes just
+   * after `call:ended`, when `calls` no longer holds the call, and must still be accepted.
+   */
+  carried: string[];
+  /** When the access token this socket presented (at the handshake or by `session:refresh`) expires, in epoch ms. */
+  tokenExpiresAt: number;
   /** Declared by the app (handshake `auth.appState`, then `session:app-state`); background if unsaid. */
   appState: AppState;
 }

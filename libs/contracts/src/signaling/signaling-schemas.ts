@@ -6,6 +6,7 @@ import { CallVersion } from '../calls/call-view.js';
 import { IceServersView } from '../ice/ice-servers.js';
 import { ErrorCode } from '../errors/error-code.js';
 import { AppState } from '../devices/presence.js';
+import { HandshakeAuth } from './handshake.js';
 
 /** Byte length, not UTF-16 length: the limit protects the wire and Redis. */
 const maxBytes = (max: number) => (value: string) => Buffer.byteLength(value, 'utf8') <= max;
@@ -23,6 +24,8 @@ export const CallRefPayload = z.strictObject({ callId: CallId });
 
 /** The app moved to the foreground or background; decides whether an incoming call also sends a VoIP push. */
 export const AppStatePayload = z.strictObject({ state: AppState });
+/** A fresh access token for the user this socket signed in as; checked exactly as at the handshake. */
+export const SessionRefreshPayload = z.strictObject({ token: HandshakeAuth.shape.token });
 
 export const SessionDescription = z.strictObject({
   type: z.enum(['offer', 'answer']),
@@ -55,21 +58,54 @@ export const MediaStatePayload = z.strictObject({ callId: CallId, state: MediaSt
 
 export const IceStatePayload = z.strictObject({ callId: CallId, state: IceConnectionState });
 
-/** A compact getStats() sample (RingRTC's CallSummary fields as a template); absent = not measured. */
+/**
+ * A compact getStats() sample (RingRTC's CallSummary fields as a template); absent = not measured.
+ * Units and sources are in the descriptions, which the AsyncAPI document carries.
+ */
 export const QualitySample = z.strictObject({
-  at: z.iso.datetime(),
-  rttMs: z.number().nonnegative().max(60_000).optional(),
-  jitterMs: z.number().nonnegative().max(60_000).optional(),
-  packetLossPct: z.number().min(0).max(100).optional(),
-  inboundKbps: z.number().nonnegative().max(1_000_000).optional(),
-  outboundKbps: z.number().nonnegative().max(1_000_000).optional(),
-  framesPerSecond: z.number().nonnegative().max(240).optional(),
-  framesDecoded: z.number().int().nonnegative().optional(),
-  candidateType: z.enum(['host', 'srflx', 'prflx', 'relay']).optional(),
+  at: z.iso.datetime().describe('When the sample was taken (ISO 8601 UTC).'),
+  rttMs: z
+    .number()
+    .nonnegative()
+    .max(60_000)
+    .describe('Round-trip time of the selected candidate pair, in milliseconds (currentRoundTripTime × 1000).')
+    .optional(),
+  jitterMs: z.number().nonnegative().max(60_000).describe('Inbound jitter, video or else audio, in milliseconds.').optional(),
+  packetLossPct: z
+    .number()
+    .min(0)
+    .max(100)
+    .describe('Inbound packets lost since the call started, in percent: 100 × lost / (received + lost).')
+    .optional(),
+  inboundKbps: z
+    .number()
+    .nonnegative()
+    .max(1_000_000)
+    .describe('Bytes received over all RTP streams since the previous sample, in kbit/s; absent from the first sample.')
+    .optional(),
+  outboundKbps: z
+    .number()
+    .nonnegative()
+    .max(1_000_000)
+    .describe('Bytes sent over all RTP streams since the previous sample, in kbit/s; absent from the first sample.')
+    .optional(),
+  framesPerSecond: z.number().nonnegative().max(240).describe('Inbound video frame rate, in frames per second.').optional(),
+  framesDecoded: z.number().int().nonnegative().describe('Inbound video frames decoded since the call started.').optional(),
+  candidateType: z
+    .enum(['host', 'srflx', 'prflx', 'relay'])
+    .describe('Type of the local candidate of the selected pair (relay: media goes through TURN).')
+    .optional(),
 });
 export type QualitySample = z.infer<typeof QualitySample>;
 /** Every few seconds a sample; at hangup `final: true` with the call's summary. */
-export const QualityPayload = z.strictObject({ callId: CallId, sample: QualitySample, final: z.boolean().default(false) });
+export const QualityPayload = z.strictObject({
+  callId: CallId,
+  sample: QualitySample,
+  final: z
+    .boolean()
+    .default(false)
+    .describe('True for the one summary per call (medians over its samples), sent at hangup or just after call:ended.'),
+});
 export type QualityPayload = z.infer<typeof QualityPayload>;
 
 /** After a reconnect: prove you are the device that carried the call, and say what you last saw. */
@@ -177,12 +213,21 @@ export const ResumeResult = z.object({
    */
   replayComplete: z.boolean(),
 });
-export const ErrorBodySchema = z.object({ code: z.enum(Object.values(ErrorCode) as [ErrorCode, ...ErrorCode[]]), message: z.string() });
+export const ErrorBodySchema = z.object({
+  code: z.enum(Object.values(ErrorCode) as [ErrorCode, ...ErrorCode[]]),
+  message: z.string(),
+  retryAfterMs: z.number().int().nonnegative().optional(),
+});
 export const ProtocolErrorEvent = z.object({ event: z.string(), error: ErrorBodySchema });
+/** The socket's access token expires at `expiresAt`: send `session:refresh` before then, or it is closed. */
+export const TokenExpiringEvent = z.object({ expiresAt: z.iso.datetime() });
+/** Why the gateway is about to close this socket (it disconnects right after sending this). */
+export const SessionClosingEvent = z.object({ error: ErrorBodySchema });
 
 export type InvitePayload = z.infer<typeof InvitePayload>;
 export type CallRefPayload = z.infer<typeof CallRefPayload>;
 export type AppStatePayload = z.infer<typeof AppStatePayload>;
+export type SessionRefreshPayload = z.infer<typeof SessionRefreshPayload>;
 export type SdpPayload = z.infer<typeof SdpPayload>;
 export type IceCandidatePayload = z.infer<typeof IceCandidatePayload>;
 export type MediaState = z.infer<typeof MediaState>;
