@@ -5,6 +5,8 @@ export interface ApnsSandboxOptions {
   readonly port?: number;
   /** Default 127.0.0.1; the certificate also covers localhost and ::1. */
   readonly host?: string;
+  /** Extra DNS names the certificate covers, for clients on other hosts. */
+  readonly hostnames?: readonly string[];
   /** Expected `kid` in the provider token header. */
   readonly keyId: string;
   /** Expected `iss` claim. */
@@ -13,6 +15,11 @@ export interface ApnsSandboxOptions {
   readonly publicKey: KeyObject | string;
   /** When given, only topics `<id>` and `<id>.voip` of these bundle ids are allowed (else 400 TopicDisallowed). */
   readonly bundleIds?: readonly string[];
+  /**
+   * The SETTINGS_MAX_CONCURRENT_STREAMS each session advertises. APNs sets its own per-connection
+   * limit; a low one here lets tests fill a connection with stalled streams. Default: Node's (unlimited).
+   */
+  readonly maxConcurrentStreams?: number;
   /** Serve `GET /sandbox/requests?token=<hex>` (the log, without authorization headers). Default false. */
   readonly inspection?: boolean;
 }

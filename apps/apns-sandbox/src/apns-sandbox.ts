@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { constants, createSecureServer, type Http2SecureServer, type ServerHttp2Session } from 'node:http2';
 import type { AddressInfo } from 'node:net';
+import { ApnsProviderTokenLedger } from './apns-provider-token-ledger.js';
 import { toApnsPublicKey } from './apns-public-key.js';
 import type { ApnsRecordedRequest } from './apns-recorded-request.js';
 import { createSandboxCertificate } from './apns-sandbox-certificate.js';
@@ -23,6 +24,7 @@ export class ApnsSandbox {
     private readonly server: Http2SecureServer,
     private readonly log: ApnsSandboxLog,
     private readonly scripts: ApnsSandboxScripts,
+    private readonly tokens: ApnsProviderTokenLedger,
     /** PEM of the self-signed certificate; pass it as `ca` to the client. */
     readonly ca: string,
     readonly port: number,
@@ -40,16 +42,18 @@ export class ApnsSandbox {
   static async start(options: ApnsSandboxOptions): Promise<ApnsSandbox> {
     const publicKey = toApnsPublicKey(options.publicKey);
     const rules = { keyId: options.keyId, teamId: options.teamId, publicKey, bundleIds: options.bundleIds ?? null };
-    const { key, cert } = await createSandboxCertificate();
+    const { key, cert } = await createSandboxCertificate(options.hostnames);
     // HTTP/2 only, like APNs: an HTTP/1.1 client fails the ALPN handshake instead of getting answers.
-    const server = createSecureServer({ key, cert, allowHTTP1: false });
+    const settings = options.maxConcurrentStreams ? { maxConcurrentStreams: options.maxConcurrentStreams } : {};
+    const server = createSecureServer({ key, cert, allowHTTP1: false, settings });
     const log = new ApnsSandboxLog();
     const scripts = new ApnsSandboxScripts();
+    const tokens = new ApnsProviderTokenLedger();
     server.on('stream', (stream, headers) => {
       // Client-side resets (timeouts, cancelled hung requests) surface here as stream errors.
       stream.on('error', () => undefined);
       if (options.inspection && isInspectionRequest(headers)) return serveInspection(stream, headers, log);
-      handleApnsStream(stream, headers, { rules, scripts, log }).catch((error: unknown) => {
+      handleApnsStream(stream, headers, { rules, scripts, log, tokens }).catch((error: unknown) => {
         // A bug here, or a throwing 'request' listener, must neither take the server down nor vanish.
         stream.close(constants.NGHTTP2_INTERNAL_ERROR);
         process.emitWarning(error instanceof Error ? error : String(error), 'ApnsSandboxWarning');
@@ -60,7 +64,7 @@ export class ApnsSandbox {
     await once(server, 'listening');
     const { port } = server.address() as AddressInfo;
     const url = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
-    return new ApnsSandbox(server, log, scripts, cert, port, url);
+    return new ApnsSandbox(server, log, scripts, tokens, cert, port, url);
   }
 
   /** A copy of the log, oldest first. */
@@ -96,10 +100,33 @@ export class ApnsSandbox {
     this.scripts.delete(token);
   }
 
-  /** Clears the log and all scripts. */
+  /** Provider tokens accepted so far, oldest first: every one after the first is a refresh. */
+  get providerTokens(): string[] {
+    return this.tokens.tokens;
+  }
+
+  /**
+   * Every provider token accepted so far answers 403 ExpiredProviderToken from now on, as after an
+   * hour. `staggerMs` answers the n-th such 403 n × staggerMs late, spread out like the answers to
+   * many pushes in flight.
+   */
+  expireProviderTokens(options: { staggerMs?: number } = {}): void {
+    this.tokens.expireAll(options.staggerMs);
+  }
+
+  /**
+   * Enforce Apple's refresh limit: a new provider token within `ms` of the previous new one answers
+   * 429 TooManyProviderTokenUpdates (Apple: 20 minutes). 0 turns it off (the default).
+   */
+  limitProviderTokenRefreshes(ms: number): void {
+    this.tokens.limitRefreshes(ms);
+  }
+
+  /** Clears the log, all scripts and the provider-token faults. */
   reset(): void {
     this.log.clear();
     this.scripts.clear();
+    this.tokens.clear();
   }
 
   close(): Promise<void> {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { constants, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import type { ApnsFailure } from './apns-failure.js';
+import type { ApnsProviderTokenLedger } from './apns-provider-token-ledger.js';
 import type { ApnsRecordedRequest } from './apns-recorded-request.js';
 import { validateApnsRequest, type ApnsRequestInput, type ApnsValidationRules } from './apns-request-validator.js';
 import type { ApnsSandboxLog } from './apns-sandbox-log.js';
@@ -11,6 +12,7 @@ export interface ApnsStreamContext {
   readonly rules: ApnsValidationRules;
   readonly scripts: ApnsSandboxScripts;
   readonly log: ApnsSandboxLog;
+  readonly tokens: ApnsProviderTokenLedger;
 }
 
 type Recorded = Pick<ApnsRecordedRequest, 'status' | 'reason' | 'apnsId' | 'scripted' | 'outcome'>;
@@ -26,7 +28,13 @@ export async function handleApnsStream(
   const method = String(rawHeaders[':method'] ?? '');
   const path = String(rawHeaders[':path'] ?? '');
   const request: ApnsRequestInput = { method, path, headers, body: await readBody(stream) };
-  const verdict = await validateApnsRequest(request, context.rules, Math.floor(Date.now() / 1000));
+  const validated = await validateApnsRequest(request, context.rules, Math.floor(Date.now() / 1000));
+  // A well-signed token can still be one the test expired, or a refresh that came too soon.
+  const bearer = /^bearer\s+(\S+)$/i.exec(headers.authorization ?? '')?.[1];
+  const tokenFailure = validated.failure === null && bearer ? context.tokens.judge(bearer) : null;
+  const verdict = tokenFailure ? { ...validated, failure: tokenFailure } : validated;
+  const delayMs = context.tokens.delayOf(tokenFailure);
+  if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
   // Scripts only override requests that would otherwise succeed, so a malformed request still
   // shows its real validation error and does not use up a `times` count.
   const script = verdict.failure === null && verdict.token ? context.scripts.take(verdict.token) : null;
@@ -42,6 +50,14 @@ function applyScript(stream: ServerHttp2Stream, script: ApnsScriptBehaviour, apn
   if ('hang' in script) return { status: null, reason: null, apnsId: null, scripted: true, outcome: 'hung' };
   if ('goaway' in script) {
     const debugData = Buffer.from(JSON.stringify({ reason: script.reason ?? 'Shutdown' }));
+    if (script.covering) {
+      // A graceful shutdown: the GOAWAY's last-stream-id covers this stream, which is processed
+      // (the push goes out) and answered before the session closes.
+      stream.session?.goaway(constants.NGHTTP2_NO_ERROR, stream.id ?? 0, debugData);
+      const answered = answer(stream, null, apnsId);
+      stream.session?.close();
+      return { ...answered, scripted: true };
+    }
     stream.session?.goaway(constants.NGHTTP2_NO_ERROR, 0, debugData);
     // REFUSED_STREAM tells the client this request was not processed and is safe to retry.
     stream.close(constants.NGHTTP2_REFUSED_STREAM);

@@ -1,5 +1,5 @@
 import { writeFile } from 'node:fs/promises';
-import { ConfigError, createLogger, explainStartupError, loadConfig } from '#infra';
+import { ConfigError, createLogger, explainStartupError, loadConfig, stopWithParent } from '#infra';
 import { ApnsSandbox } from './apns-sandbox.js';
 import { ApnsSandboxConfigSchema, type ApnsSandboxConfig } from './config/apns-sandbox.config.js';
 
@@ -10,6 +10,7 @@ function fail(message: string): never {
   process.exit(1);
 }
 
+stopWithParent();
 let config: ApnsSandboxConfig;
 try {
   config = loadConfig(ApnsSandboxConfigSchema, process.env);
@@ -21,6 +22,7 @@ const logger = createLogger('apns-sandbox', config.LOG_FORMAT);
 const sandbox = await ApnsSandbox.start({
   port: config.APNS_SANDBOX_PORT,
   host: config.APNS_SANDBOX_HOST,
+  hostnames: config.APNS_SANDBOX_HOSTNAMES,
   keyId: config.APNS_KEY_ID,
   teamId: config.APNS_TEAM_ID,
   publicKey: config.APNS_SANDBOX_PUBLIC_KEY_FILE,

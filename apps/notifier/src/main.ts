@@ -6,7 +6,7 @@ import { NotifierModule } from './notifier.module.js';
 
 await runApp('notifier', async () => {
   const config = loadConfig(NotifierConfigSchema);
-  const logger = createLogger('notifier', config.LOG_FORMAT);
+  const logger = createLogger('notifier', config.LOG_FORMAT, config.LOG_LEVEL);
   const app = await NestFactory.create(NotifierModule.forRoot(config), { logger, abortOnError: false });
   await app.listen(config.PORT, config.HOST);
   logger.log(`listening on http://${config.HOST}:${config.PORT}`, 'notifier');

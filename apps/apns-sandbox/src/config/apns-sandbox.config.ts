@@ -18,6 +18,8 @@ const providerKeyFile = nonEmpty.transform((path, ctx) => {
 export const ApnsSandboxConfigSchema = z.object({
   APNS_SANDBOX_PORT: env.port(8443),
   APNS_SANDBOX_HOST: nonEmpty.default('127.0.0.1'),
+  /** Comma-separated DNS names its certificate also covers, when clients reach it by name (Docker Compose). */
+  APNS_SANDBOX_HOSTNAMES: env.list(z.string().regex(/^[A-Za-z0-9.-]+$/, 'must be host names')),
   APNS_KEY_ID: nonEmpty,
   APNS_TEAM_ID: nonEmpty,
   APNS_SANDBOX_PUBLIC_KEY_FILE: providerKeyFile,

@@ -65,3 +65,26 @@ describe('ApnsClientAdapter and the provider token', () => {
     }
   });
 });
+
+describe('ApnsClientAdapter at boot', () => {
+  const withKey = (pem: string) => {
+    const file = join(dir, `bad-${randomBytes(4).toString('hex')}.p8`);
+    writeFileSync(file, pem);
+    return () =>
+      new ApnsClientAdapter({
+        APNS_KEY_ID: 'KEYID00001',
+        APNS_TEAM_ID: 'TEAMID0001',
+        APNS_KEY_FILE: file,
+        APNS_REQUEST_TIMEOUT_MS: 2000,
+      } as NotifierConfig);
+  };
+
+  it('refuses a file that is not a PEM private key, naming it', () => {
+    expect(withKey('not a key')).toThrow(/APNS_KEY_FILE .*bad-.*\.p8 is not a PEM private key/);
+  });
+
+  it("refuses a key Apple's ES256 cannot use", () => {
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'secp384r1' });
+    expect(withKey(privateKey.export({ type: 'pkcs8', format: 'pem' }) as string)).toThrow(/must be Apple's ES256 \(P-256\) \.p8 key/);
+  });
+});

@@ -1,11 +1,12 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { ApnsClient, ApnsError, Host, type Notification } from 'apns2';
-import { AsyncLocalStorage } from 'node:async_hooks';
-import { createPrivateKey, randomUUID } from 'node:crypto';
+import { Host, type Notification, Priority } from 'apns2';
+import { createPrivateKey, type KeyObject, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { Pool } from 'undici';
 import type { ApnsEnvironment } from '#contracts';
 import { NOTIFIER_CONFIG, type NotifierConfig } from '../config/notifier.config.js';
+import { ApnsProviderToken } from './apns-provider-token.js';
+import { ApnsSessionPool } from './apns-session-pool.js';
+import { ApnsTransportError } from './apns-transport-error.js';
 
 export interface ApnsAnswer {
   status: number;
@@ -16,107 +17,98 @@ export interface ApnsAnswer {
   latencyMs: number;
 }
 
-interface Exchange {
-  apnsId: string;
-  answeredApnsId: string | null;
-}
-
-const exchanges = new AsyncLocalStorage<Exchange>();
-
 /**
- * apns2 sends no `apns-id` and hides the response headers, so its pool is replaced by this subclass,
- * which stamps our id on the request and reads Apple's back. A subclass (not a wrapper) keeps
- * apns2's keep-alive pings, which read the pool's private fields, working.
- */
-class StampingPool extends Pool {
-  override request(options: Parameters<Pool['request']>[0]): ReturnType<Pool['request']> {
-    const exchange = exchanges.getStore();
-    if (exchange) options.headers = { ...(options.headers as Record<string, string>), 'apns-id': exchange.apnsId };
-    return super.request(options).then((response) => {
-      if (exchange) exchange.answeredApnsId = (response.headers['apns-id'] as string | undefined) ?? null;
-      return response;
-    }) as ReturnType<Pool['request']>;
-  }
-}
-
-/**
- * The one place that knows apns2 (pinned at 12.2.0). It reaches a local endpoint (apns2 has no port
- * option), enforces our request timeout (apns2 ignores requestTimeout), multiplexes requests over one
- * HTTP/2 connection per environment (apns2 opens up to 32 with one stream each), and turns Apple's
- * answers into plain values. Transport failures (timeout, reset, GOAWAY) are thrown.
+ * The one place that talks to APNs. apns2 (pinned at 12.2.0) only builds the notification: its
+ * client cannot reach a local endpoint, ignores its requestTimeout, hides apns-id, re-signs the
+ * provider token on every ExpiredProviderToken answer, and fails streams a GOAWAY covers. So the
+ * token is ours (one per key, refreshed once per expiry), the connections are ours
+ * (ApnsSessionPool), and Apple's answers become plain values. Transport failures are thrown as
+ * ApnsTransportError carrying the apns-id the request was sent with.
  */
 @Injectable()
 export class ApnsClientAdapter implements OnApplicationShutdown {
   private readonly logger = new Logger(ApnsClientAdapter.name);
-  private readonly clients: Record<ApnsEnvironment, ApnsClient>;
+  private readonly pools: Record<ApnsEnvironment, ApnsSessionPool>;
+  private readonly token: ApnsProviderToken;
 
   constructor(@Inject(NOTIFIER_CONFIG) config: NotifierConfig) {
-    const signingKey = readFileSync(config.APNS_KEY_FILE, 'utf8');
-    assertApnsKey(signingKey, config.APNS_KEY_FILE);
+    const key = readApnsKey(config.APNS_KEY_FILE);
+    // Both environments accept a token of the same key; one token means one refresh to pace.
+    this.token = new ApnsProviderToken(key, config.APNS_KEY_ID, config.APNS_TEAM_ID);
     const ca = config.APNS_CA_FILE ? readFileSync(config.APNS_CA_FILE, 'utf8') : undefined;
-    const build = (host: string) => {
-      const client = new ApnsClient({ team: config.APNS_TEAM_ID, keyId: config.APNS_KEY_ID, signingKey, host });
-      const origin = config.APNS_ENDPOINT ?? `https://${host}:443`;
-      replacePool(
-        client,
-        new StampingPool(origin, {
-          allowH2: true,
-          connections: 1,
-          pipelining: 100,
-          headersTimeout: config.APNS_REQUEST_TIMEOUT_MS,
-          bodyTimeout: config.APNS_REQUEST_TIMEOUT_MS,
-          connect: ca ? { ca, servername: 'localhost' } : undefined,
-        }),
-      );
-      return client;
-    };
-    this.clients = { sandbox: build(Host.development), production: build(Host.production) };
+    const pool = (host: string) => new ApnsSessionPool(config.APNS_ENDPOINT ?? `https://${host}:443`, config.APNS_REQUEST_TIMEOUT_MS, ca);
+    this.pools = { sandbox: pool(Host.development), production: pool(Host.production) };
     if (config.APNS_ENDPOINT) this.logger.warn(`sending every push to ${config.APNS_ENDPOINT} instead of Apple`);
   }
 
   async send(environment: ApnsEnvironment, notification: Notification): Promise<ApnsAnswer> {
-    const exchange: Exchange = { apnsId: randomUUID(), answeredApnsId: null };
+    const apnsId = randomUUID();
+    const token = this.token.get();
     const started = performance.now();
-    const answer = (status: number, reason: string | null, timestamp: number | null): ApnsAnswer => ({
-      status,
-      apnsId: exchange.answeredApnsId ?? exchange.apnsId,
+    let response;
+    try {
+      response = await this.pools[environment].request(
+        `/3/device/${encodeURIComponent(notification.deviceToken)}`,
+        { authorization: `bearer ${token}`, 'apns-id': apnsId, ...notificationHeaders(notification) },
+        JSON.stringify(notification.buildApnsOptions()),
+      );
+    } catch (error) {
+      const failure = error instanceof ApnsTransportError ? error : new ApnsTransportError(errorCode(error), String(error));
+      failure.apnsId = apnsId;
+      throw failure;
+    }
+    const body = parseBody(response.body);
+    const reason = response.status === 200 ? null : typeof body.reason === 'string' ? body.reason : 'UnknownError';
+    if (reason === 'ExpiredProviderToken') this.token.expired(token);
+    const timestamp = response.status === 410 && Number.isFinite(body.timestamp) ? (body.timestamp as number) : null;
+    const answeredId = response.headers['apns-id'];
+    return {
+      status: response.status,
+      apnsId: typeof answeredId === 'string' ? answeredId : apnsId,
       reason,
       timestamp,
       latencyMs: Math.round((performance.now() - started) * 10) / 10,
-    });
-    try {
-      await exchanges.run(exchange, () => this.clients[environment].send(notification));
-      return answer(200, null, null);
-    } catch (error) {
-      if (!(error instanceof ApnsError)) throw error;
-      const timestamp = error.statusCode === 410 && Number.isFinite(error.timestamp) ? error.timestamp : null;
-      return answer(error.statusCode, error.reason, timestamp);
-    }
+    };
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await Promise.all(Object.values(this.clients).map((c) => c.close().catch(() => undefined)));
+    await Promise.all(Object.values(this.pools).map((p) => p.close().catch(() => undefined)));
   }
 }
 
-/** apns2's `client` is readonly only in its types. If an upgrade changes it, fail loudly at boot. */
-function replacePool(client: ApnsClient, pool: Pool): void {
-  const current: unknown = (client as unknown as { client?: unknown }).client;
-  if (!(current instanceof Pool))
-    throw new Error(
-      'apns2 canary: ApnsClient.client is no longer an undici Pool; the APNs adapter must be revisited before upgrading apns2.',
-    );
-  void current.close();
-  Object.defineProperty(client, 'client', { value: pool, writable: false, configurable: true });
+/** The headers apns2 would send for this notification (priority 10 is APNs's default, so left out). */
+function notificationHeaders(notification: Notification): Record<string, string> {
+  const { topic, expiration, collapseId } = notification.options;
+  const headers: Record<string, string> = { 'apns-push-type': notification.pushType };
+  if (topic) headers['apns-topic'] = topic;
+  if (notification.priority !== Priority.immediate) headers['apns-priority'] = String(notification.priority);
+  if (expiration !== undefined)
+    headers['apns-expiration'] = (typeof expiration === 'number' ? expiration : expiration.getTime() / 1000).toFixed(0);
+  if (collapseId) headers['apns-collapse-id'] = collapseId;
+  return headers;
 }
 
-/** A key apns2 cannot sign with would fail every push as a transient error; refuse it at boot instead. */
-function assertApnsKey(pem: string, file: string): void {
-  let curve: string | undefined;
+function parseBody(body: string): Record<string, unknown> {
+  // A 200 has no body; JSON.parse('') would throw, and a throw per delivered push is not free.
+  if (body === '') return {};
   try {
-    curve = createPrivateKey(pem).asymmetricKeyDetails?.namedCurve;
+    const parsed: unknown = JSON.parse(body);
+    return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+const errorCode = (error: unknown) => (error as { code?: string }).code ?? (error instanceof Error ? error.name : 'TransportError');
+
+/** A key that cannot sign would fail every push as a transient error; refuse it at boot instead. */
+function readApnsKey(file: string): KeyObject {
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(readFileSync(file, 'utf8'));
   } catch (error) {
     throw new Error(`APNS_KEY_FILE ${file} is not a PEM private key: ${error instanceof Error ? error.message : String(error)}`);
   }
-  if (curve !== 'prime256v1') throw new Error(`APNS_KEY_FILE ${file} must be Apple's ES256 (P-256) .p8 key`);
+  if (key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') throw new Error(`APNS_KEY_FILE ${file} must be Apple's ES256 (P-256) .p8 key`);
+  return key;
 }

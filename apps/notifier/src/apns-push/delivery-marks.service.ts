@@ -1,6 +1,5 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import type { Redis } from 'ioredis';
-import { createRedis } from '#infra';
+import { type RedisClient, createRedis } from '#infra';
 import { NOTIFIER_CONFIG, type NotifierConfig } from '../config/notifier.config.js';
 
 /**
@@ -10,16 +9,17 @@ import { NOTIFIER_CONFIG, type NotifierConfig } from '../config/notifier.config.
  */
 @Injectable()
 export class DeliveryMarks implements OnApplicationShutdown {
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private readonly prefix: string;
 
   constructor(@Inject(NOTIFIER_CONFIG) config: NotifierConfig) {
-    this.redis = createRedis(config.REDIS_URL, 'notifier-marks');
+    // Auto-pipelining: the checks and marks of the pushes in flight share one write to Redis.
+    this.redis = createRedis(config, 'notifier-marks', { enableAutoPipelining: true });
     this.prefix = `${config.REDIS_PREFIX}push-delivered:`;
   }
 
   /** The notifier's own Redis connection, for readiness. */
-  get connection(): Redis {
+  get connection(): RedisClient {
     return this.redis;
   }
 

@@ -2,7 +2,7 @@ import { OnQueueStalled, Process, Processor } from '@nestjs/bull';
 import { Logger } from '@nestjs/common';
 import type { Job } from 'bull';
 import { PUSH_CONCURRENCY, PUSH_QUEUE, PushJob } from '#contracts';
-import { parseOrThrow } from '#infra';
+import { parseOrThrow, withLogContext } from '#infra';
 import { PushService } from './push.service.js';
 
 class RetryPush extends Error {
@@ -19,7 +19,8 @@ export class PushProcessor {
   @Process({ concurrency: PUSH_CONCURRENCY })
   async send(job: Job<unknown>): Promise<void> {
     const push = parseOrThrow(PushJob, job.data);
-    const next = await this.pushes.attempt(push, job.attemptsMade + 1);
+    const { requestId, callId, userId, deviceId } = push;
+    const next = await withLogContext({ requestId, callId, userId, deviceId }, () => this.pushes.attempt(push, job.attemptsMade + 1));
     if (next === 'retry') throw new RetryPush('transient APNs failure; retrying with backoff');
     if (next === 'give-up') {
       // Not delivered and never will be (expired, dead token, rejected): fail without retries.
@@ -30,6 +31,6 @@ export class PushProcessor {
 
   @OnQueueStalled()
   stalled(job: Job): void {
-    this.logger.warn(`push job ${job.id} stalled (a notifier died mid-send); it will be retried`);
+    this.logger.warn({ msg: 'push job stalled (a notifier died mid-send); it will be retried', jobId: job.id });
   }
 }

@@ -2,10 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { type PushJob, type PushReportJob, pushBackoffMs, pushJobId } from '#contracts';
 import { ApnsClientAdapter, type ApnsAnswer } from './apns-client.adapter.js';
+import { ApnsTransportError } from './apns-transport-error.js';
 import { buildNotification, maxPayloadBytes, payloadBytes } from './apns-notification.factory.js';
 import { judge } from './apns-outcome.js';
 import { DeliveryMarks } from './delivery-marks.service.js';
 import { PushReporter } from './push-reporter.service.js';
+
+type Reporter = (fields: Partial<PushReportJob> & Pick<PushReportJob, 'outcome'>) => Promise<void>;
 
 /** What the processor must do with the job after this attempt. */
 export type Next = 'done' | 'retry' | 'give-up';
@@ -20,7 +23,7 @@ export class PushService {
   ) {}
 
   async attempt(job: PushJob, attempt: number): Promise<Next> {
-    const report = (fields: Partial<PushReportJob> & Pick<PushReportJob, 'outcome'>) =>
+    const report: Reporter = (fields) =>
       this.reporter.report({
         reportId: randomUUID(),
         callId: job.callId,
@@ -50,33 +53,33 @@ export class PushService {
     let answer: ApnsAnswer;
     try {
       answer = await this.apns.send(job.environment, notification);
-      // apns2 drops its cached provider token on ExpiredProviderToken; one retry signs a fresh one.
+      // The adapter has retired the rejected provider token; one retry goes out with a fresh one.
       if (judge(answer) === 'refresh-provider-token') {
         await report({ ...this.fields(answer), outcome: 'retrying' });
         answer = await this.apns.send(job.environment, buildNotification(job, new Date()));
       }
     } catch (error) {
-      const reason = (error as { code?: string }).code ?? (error instanceof Error ? error.name : 'TransportError');
-      return this.retryOrExpire(report, { reason }, attempt, expiresAt);
+      if (!(error instanceof ApnsTransportError)) throw error;
+      const fields = { apnsId: error.apnsId, reason: error.code };
+      // APNs took in a stream its GOAWAY covered: sending it again would ring the phone twice.
+      if (error.covered) return this.delivered(report, fields, pushId, expiresAt);
+      return this.retryOrExpire(report, fields, attempt, expiresAt);
     }
     const verdict = judge(answer);
-    if (verdict === 'delivered') {
-      await this.marks.mark(pushId, expiresAt);
-      await report({ ...this.fields(answer), outcome: 'delivered' });
-      return 'done';
-    }
+    if (verdict === 'delivered') return this.delivered(report, this.fields(answer), pushId, expiresAt);
     if (verdict === 'retrying') return this.retryOrExpire(report, this.fields(answer), attempt, expiresAt);
     if (verdict === 'token-invalid')
       return report({ ...this.fields(answer), outcome: 'token-invalid', invalidSince: answer.timestamp }).then(() => 'give-up');
     return report({ ...this.fields(answer), outcome: 'failed' }).then(() => 'give-up');
   }
 
-  private async retryOrExpire(
-    report: (f: Partial<PushReportJob> & Pick<PushReportJob, 'outcome'>) => Promise<void>,
-    fields: Partial<PushReportJob>,
-    attempt: number,
-    expiresAt: number,
-  ): Promise<Next> {
+  private async delivered(report: Reporter, fields: Partial<PushReportJob>, pushId: string, expiresAt: number): Promise<Next> {
+    // Both must be in Redis before the job completes; neither needs the other first.
+    await Promise.all([this.marks.mark(pushId, expiresAt), report({ ...fields, outcome: 'delivered' })]);
+    return 'done';
+  }
+
+  private async retryOrExpire(report: Reporter, fields: Partial<PushReportJob>, attempt: number, expiresAt: number): Promise<Next> {
     const retryAt = Date.now() + pushBackoffMs(attempt);
     if (retryAt >= expiresAt) {
       await report({ ...fields, outcome: 'expired' });

@@ -14,10 +14,10 @@ export const NotifierConfigSchema = z
      * Send every push here instead of Apple's hosts (the APNs sandbox in development and tests).
      * Unset in production: devices then pick api.push.apple.com or api.sandbox.push.apple.com.
      */
-    APNS_ENDPOINT: env.url(['https']).optional(),
+    APNS_ENDPOINT: env.optional(env.url(['https'])),
     /** PEM CA that signs APNS_ENDPOINT's certificate (the sandbox's self-signed one). */
-    APNS_CA_FILE: z.string().min(1).optional(),
-    /** apns2 ignores its own requestTimeout; this one is enforced on every request. */
+    APNS_CA_FILE: env.optional(z.string().min(1)),
+    /** Budget of one APNs request, enforced on each stream; keep it well below the ring time. */
     APNS_REQUEST_TIMEOUT_MS: env.positiveMs(4000),
   })
   .superRefine((c, ctx) => {

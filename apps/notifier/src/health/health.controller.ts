@@ -17,9 +17,9 @@ export class HealthController {
     private readonly marks: DeliveryMarks,
   ) {}
 
-  @Get()
+  @Get(['', 'ready'])
   @HealthCheck()
-  check() {
+  ready() {
     return this.health.check([
       () => this.redisHealth.ping('redis', this.marks.connection),
       async () => {
