@@ -4,7 +4,7 @@ import { APP_FILTER } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { CALL_MILESTONES_QUEUE, PUSH_QUEUE, PUSH_REPORTS_QUEUE } from '#contracts';
-import { bullRoot, HttpErrorFilter, JwtVerifier, RedisHealthIndicator } from '#infra';
+import { bullRoot, HttpErrorFilter, JwtVerifier, LivenessController, MetricsModule, RedisHealthIndicator } from '#infra';
 import { UserAuthGuard } from './auth/user-auth.guard.js';
 import { CallStateController } from './calls/call-state.controller.js';
 import { CarrierSweeper } from './connection/carrier-sweeper.service.js';
@@ -28,6 +28,12 @@ import { redisProvider } from './calls/redis.provider.js';
 import { CALLS_CONFIG, type CallsConfig } from './config/calls.config.js';
 import { databaseOptions } from './database/database-options.js';
 import { HealthController } from './health/health.controller.js';
+import { CallsMetrics } from './metrics/calls-metrics.service.js';
+import { CallExportService } from './history/call-export.service.js';
+import { CallStatsService } from './history/call-stats.service.js';
+import { RecentCallsController } from './history/recent-calls.controller.js';
+import { RecentCallsService } from './history/recent-calls.service.js';
+import { RetentionService } from './history/retention.service.js';
 
 @Module({})
 export class CallsModule {
@@ -39,11 +45,21 @@ export class CallsModule {
         bullRoot(config),
         BullModule.registerQueue({ name: CALL_MILESTONES_QUEUE }, { name: PUSH_QUEUE }, { name: PUSH_REPORTS_QUEUE }),
         TerminusModule,
+        MetricsModule.forRoot(config.METRICS_TOKEN),
       ],
-      controllers: [InternalCallsController, CallsController, CallStateController, DevicesController, HealthController],
+      controllers: [
+        InternalCallsController,
+        CallsController,
+        CallStateController,
+        RecentCallsController,
+        DevicesController,
+        HealthController,
+        LivenessController,
+      ],
       providers: [
         { provide: CALLS_CONFIG, useValue: config },
         { provide: APP_FILTER, useClass: HttpErrorFilter },
+        CallsMetrics,
         redisProvider,
         RedisHealthIndicator,
         FaultPoints,
@@ -62,6 +78,10 @@ export class CallsModule {
         PushDispatcher,
         PushReportsService,
         PushReportsProcessor,
+        CallStatsService,
+        CallExportService,
+        RecentCallsService,
+        RetentionService,
       ],
     };
   }

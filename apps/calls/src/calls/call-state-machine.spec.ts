@@ -43,6 +43,9 @@ describe('call state machine: legal transitions', () => {
     ['initiated', { kind: 'fail' }, 'ended', 'failed', 'ended'],
     ['ringing', { kind: 'fail' }, 'ended', 'failed', 'ended'],
     ['active', { kind: 'fail' }, 'ended', 'failed', 'ended'],
+    ['initiated', { kind: 'admin-end', reason: 'stuck' }, 'ended', 'ended-by-admin', 'ended'],
+    ['ringing', { kind: 'admin-end', reason: 'stuck' }, 'ended', 'ended-by-admin', 'ended'],
+    ['active', { kind: 'admin-end', reason: 'stuck' }, 'ended', 'ended-by-admin', 'ended'],
   ] as [CallState, Command, CallState, string | null, string | null][])('%s + %j → %s (%s)', (from, command, to, reason, event) => {
     const outcome = decide(call(from), command);
     expect(outcome.to).toBe(to);
@@ -84,6 +87,7 @@ describe('call state machine: illegal transitions change nothing and say why', (
     ]),
     ['ended', { kind: 'timeout' }, ErrorCode.CALL_ALREADY_ENDED],
     ['ended', { kind: 'fail' }, ErrorCode.CALL_ALREADY_ENDED],
+    ['ended', { kind: 'admin-end', reason: 'stuck' }, ErrorCode.CALL_ALREADY_ENDED],
   ] as [CallState, Command, string][])('%s + %j → %s', (from, command, code) => {
     const facts = call(from);
     const before = { ...facts };

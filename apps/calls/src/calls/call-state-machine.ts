@@ -18,7 +18,8 @@ export type Command =
   | { kind: 'timeout' }
   | { kind: 'fail' }
   | { kind: 'connection-lost' }
-  | { kind: 'ice-failed' };
+  | { kind: 'ice-failed' }
+  | { kind: 'admin-end'; reason: string };
 
 /** What a legal command does. `to` equal to the current state means "recorded, nothing changes". */
 export interface Outcome {
@@ -69,6 +70,8 @@ const end = (reason: EndReason, timeline: Outcome['timeline'], call: CallFacts):
  *   initiated ──ringing──▶ ringing ──accept──▶ active ──hangup──▶ ended(completed)
  *       │                     │
  *       └──── decline / cancel / timeout / fail ────▶ ended(declined / cancelled / missed / failed)
+ *
+ *   any open state ──admin-end──▶ ended(ended-by-admin)
  */
 export function decide(call: CallFacts, command: Command): Outcome {
   switch (command.kind) {
@@ -126,6 +129,9 @@ export function decide(call: CallFacts, command: Command): Outcome {
       requireOpen(call);
       if (call.state !== 'active') throw new AppError(ErrorCode.CALL_NOT_ACTIVE, 'Media can only fail on an answered call.');
       return end('ice-failed', TimelineType.ICE_FAILED, call);
+    case 'admin-end':
+      requireOpen(call);
+      return end('ended-by-admin', TimelineType.ENDED_BY_ADMIN, call);
   }
 }
 

@@ -1,7 +1,7 @@
-import { Controller, Get, Param, UseGuards } from '@nestjs/common';
+import { Controller, Get, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { CallIdParam, type CallStateView, CallStateView as CallStateSchema } from '#contracts';
-import { type VerifiedIdentity, ZodValidationPipe, openApiSchema } from '#infra';
+import { CallIdParam, type CallStateView, CallStateView as CallStateSchema, ErrorCode } from '#contracts';
+import { ApiErrors, JWT_ERRORS, openApiSchema, type VerifiedIdentity, ZodParams } from '#infra';
 import { CurrentUser } from '../auth/current-user.decorator.js';
 import { UserAuthGuard } from '../auth/user-auth.guard.js';
 import { CallHistoryService } from './call-history.service.js';
@@ -12,6 +12,7 @@ import { CallHistoryService } from './call-history.service.js';
  */
 @ApiTags('calls')
 @ApiBearerAuth()
+@ApiErrors(...JWT_ERRORS, ErrorCode.VALIDATION_FAILED, ErrorCode.CALL_NOT_FOUND)
 @UseGuards(UserAuthGuard)
 @Controller('calls')
 export class CallStateController {
@@ -20,7 +21,7 @@ export class CallStateController {
   @Get(':id/state')
   @ApiOperation({ summary: "A call's current state, for its parties." })
   @ApiOkResponse({ schema: openApiSchema(CallStateSchema) })
-  state(@CurrentUser() user: VerifiedIdentity, @Param(new ZodValidationPipe(CallIdParam)) params: { id: string }): Promise<CallStateView> {
+  state(@CurrentUser() user: VerifiedIdentity, @ZodParams(CallIdParam) params: { id: string }): Promise<CallStateView> {
     return this.history.stateFor(params.id, user.userId);
   }
 }

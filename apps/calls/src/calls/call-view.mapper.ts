@@ -1,6 +1,6 @@
 import type { CallTimelineEntry } from './call-timeline-entry.entity.js';
 import type { Call } from './call.entity.js';
-import type { CallView, TimelineEntryView } from '#contracts';
+import type { AdminCallView, CallView, TimelineEntryView } from '#contracts';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
@@ -28,7 +28,10 @@ export function toCallView(call: Call): CallView {
   };
 }
 
-export function toTimelineView(entry: CallTimelineEntry): TimelineEntryView {
+/** What a timeline view is made of: an entry as stored, or as the history query reads it. */
+export type TimelineRow = Pick<CallTimelineEntry, 'seq' | 'type' | 'at' | 'actorUserId' | 'actorDeviceId' | 'data'>;
+
+export function toTimelineView(entry: TimelineRow): TimelineEntryView {
   return {
     seq: entry.seq,
     type: entry.type,
@@ -37,4 +40,8 @@ export function toTimelineView(entry: CallTimelineEntry): TimelineEntryView {
     actorDeviceId: entry.actorDeviceId,
     data: entry.data as Record<string, unknown> | null,
   };
+}
+
+export function toAdminCallView(call: Call): AdminCallView {
+  return { ...toCallView(call), reconnects: call.reconnects, relayed: call.relayed };
 }

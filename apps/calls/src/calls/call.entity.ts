@@ -83,4 +83,12 @@ export class Call {
 
   @Column({ name: 'quality_summary', type: 'jsonb', nullable: true })
   qualitySummary!: object | null;
+
+  /** `resumed` entries on the timeline, bumped with each: what "had reconnects" filters on. */
+  @Column({ type: 'integer', default: 0 })
+  reconnects!: number;
+
+  /** A final quality summary reported a relay candidate: the call's media went through TURN. */
+  @Column({ type: 'boolean', default: false })
+  relayed!: boolean;
 }

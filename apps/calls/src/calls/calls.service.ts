@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
 import {
+  AFTER_END_MILESTONES,
   type Actor,
   AppError,
   type CallAction,
@@ -16,13 +17,26 @@ import {
 } from '#contracts';
 import { CALLS_CONFIG, type CallsConfig } from '../config/calls.config.js';
 import { type Committed, OutboxRelay } from '../outbox/outbox-relay.service.js';
-import { CallInvite } from './call-invite.entity.js';
 import { type Command, decide, isUnanswered } from './call-state-machine.js';
 import { CallTimelineEntry } from './call-timeline-entry.entity.js';
 import { toCallView } from './call-view.mapper.js';
 import { Call } from './call.entity.js';
 import { PushDispatcher } from '../push/push-dispatcher.service.js';
-import { appendTimeline, recordOn } from './timeline.writer.js';
+import { appendCarrierReport, appendTimeline, recordOn, recordTransition } from './timeline.writer.js';
+import { CALL_COLUMNS, callColumns, toCall } from './call-row.js';
+
+const INVITED_CALL_COLUMNS = callColumns('c');
+
+const INSERT_INVITE = `INSERT INTO call_invites (user_id, idempotency_key, call_id, callee_id, merged) VALUES ($1, $2, $3, $4, $5)`;
+
+const INSERT_CALL = `
+  WITH call AS (
+    INSERT INTO calls (id, state, media, caller_id, caller_device_id, caller_carrier, caller_name, callee_id, created_at, ring_deadline, last_seq)
+    VALUES ($1, 'initiated', $2, $3, $4, $5, $6, $7, $8, $9, 1)
+  ), invite AS (
+    INSERT INTO call_invites (user_id, idempotency_key, call_id, callee_id, merged) VALUES ($3, $10, $1, $7, false)
+  )
+  INSERT INTO call_timeline (call_id, seq, type, at, actor_user_id, actor_device_id, data) VALUES ($1, 1, $11, $8, $3, $4, $12::jsonb)`;
 
 /** How a server-side end is described: the command it runs. */
 export type ServerEnd = 'timeout' | 'connection-lost' | 'ice-failed' | 'fail';
@@ -79,7 +93,7 @@ export class CallsService {
   /** Ends an open call for a server-side reason, if `stillTrue` holds under the row lock. */
   async endIf(callId: string, kind: ServerEnd, stillTrue: (call: Call) => boolean): Promise<boolean> {
     const ended = await this.outbox.commit(async (em) => {
-      const call = await em.findOne(Call, { where: { id: callId }, lock: { mode: 'pessimistic_write' } });
+      const call = await this.lockedCall(em, callId);
       if (!call || call.state === 'ended' || !stillTrue(call)) return { result: null, events: [] };
       return this.apply(em, call, { kind });
     });
@@ -87,7 +101,28 @@ export class CallsService {
     return ended !== null;
   }
 
+  /**
+   * An admin ends an open call (one stuck open, typically): the same locked transition as any end,
+   * so the parties hear call:ended through the outbox, with `reason` on the timeline.
+   */
+  async endByAdmin(callId: string, reason: string): Promise<CallView> {
+    const view = await this.outbox.commit(async (em) => this.apply(em, await this.lockCall(em, callId), { kind: 'admin-end', reason }));
+    if (view.answeredAt === null) void this.pushes.withdraw(view);
+    return view;
+  }
+
   async recordMilestone(job: CallMilestoneJob, sourceId: string): Promise<boolean> {
+    const entry = {
+      type: job.type,
+      at: new Date(job.at),
+      actorUserId: job.actorUserId,
+      actorDeviceId: job.actorDeviceId,
+      data: job.data,
+      sourceId,
+    };
+    // Every call reports several milestones: one statement each, no transaction around it.
+    if (job.type !== TimelineType.QUALITY_SUMMARY)
+      return appendCarrierReport(this.dataSource, job.callId, entry, AFTER_END_MILESTONES.includes(job.type));
     return this.dataSource.transaction(async (em) => {
       const known = await em.existsBy(CallTimelineEntry, { sourceId });
       const call = await em.findOneBy(Call, { id: job.callId });
@@ -97,21 +132,14 @@ export class CallsService {
         (job.actorUserId === call.callerId && job.actorDeviceId === call.callerDeviceId) ||
         (job.actorUserId === call.calleeId && job.actorDeviceId === call.answeredDeviceId);
       if (!carrier) return false;
-      if (job.type === TimelineType.QUALITY_SUMMARY) {
-        const role = job.actorUserId === call.callerId ? 'caller' : 'callee';
-        await em.query(
-          `UPDATE calls SET quality_summary = coalesce(quality_summary, '{}'::jsonb) || jsonb_build_object($2::text, $3::jsonb) WHERE id = $1`,
-          [call.id, role, JSON.stringify(job.data)],
-        );
-      }
-      await appendTimeline(em, job.callId, {
-        type: job.type,
-        at: new Date(job.at),
-        actorUserId: job.actorUserId,
-        actorDeviceId: job.actorDeviceId,
-        data: job.data,
-        sourceId,
-      });
+      const role = job.actorUserId === call.callerId ? 'caller' : 'callee';
+      const relayed = (job.data as { candidateType?: unknown } | null)?.candidateType === 'relay';
+      await em.query(
+        `UPDATE calls SET quality_summary = coalesce(quality_summary, '{}'::jsonb) || jsonb_build_object($2::text, $3::jsonb),
+           relayed = relayed OR $4 WHERE id = $1`,
+        [call.id, role, JSON.stringify(job.data), relayed],
+      );
+      await appendTimeline(em, job.callId, entry);
       return true;
     });
   }
@@ -136,18 +164,21 @@ export class CallsService {
     const { caller, calleeId } = request;
     // Lock both users, in a fixed order so two crossing invites cannot deadlock. Everything that
     // decides busy and glare happens under these locks, across every calls instance.
-    for (const userId of [caller.userId, calleeId].sort())
-      await em.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`user:${userId}`]);
+    const [first, second] = [caller.userId, calleeId].sort().map((userId) => `user:${userId}`);
+    // A select list is evaluated left to right: one round trip, the order kept.
+    await em.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0)), pg_advisory_xact_lock(hashtextextended($2, 0))', [
+      first,
+      second,
+    ]);
 
     const replay = await this.replayInvite(em, request);
     if (replay) return { result: replay, events: [] };
 
-    const open = await em
-      .createQueryBuilder(Call, 'c')
-      .setLock('pessimistic_write')
-      .where("c.state <> 'ended'")
-      .andWhere('(c.caller_id IN (:...users) OR c.callee_id IN (:...users))', { users: [caller.userId, calleeId] })
-      .getMany();
+    const openRows: Record<string, unknown>[] = await em.query(
+      `SELECT ${CALL_COLUMNS} FROM calls WHERE state <> 'ended' AND (caller_id = ANY($1) OR callee_id = ANY($1)) FOR UPDATE`,
+      [[caller.userId, calleeId]],
+    );
+    const open = openRows.map(toCall);
 
     // Glare: the callee is already calling us. Both people want to talk, so our invite answers
     // theirs from this device, instead of two calls crossing and both ringing (Matrix, RingRTC and
@@ -163,20 +194,14 @@ export class CallsService {
         data: { idempotencyKey: request.idempotencyKey },
       });
       const applied = await this.apply(em, crossing, { kind: 'accept', actor: caller });
-      await em.insert(CallInvite, {
-        userId: caller.userId,
-        idempotencyKey: request.idempotencyKey,
-        callId: crossing.id,
-        calleeId,
-        merged: true,
-      });
+      await em.query(INSERT_INVITE, [caller.userId, request.idempotencyKey, crossing.id, calleeId, true]);
       return { result: { call: applied.result, merged: true }, events: applied.events };
     }
     if (open.some((c) => c.callerId === caller.userId || c.calleeId === caller.userId))
       throw new AppError(ErrorCode.CALLER_BUSY, 'You are already in a call.');
 
     const now = new Date();
-    const call = em.create(Call, {
+    const call = Object.assign(new Call(), {
       id: randomUUID(),
       state: 'initiated',
       endReason: null,
@@ -195,29 +220,36 @@ export class CallsService {
       endedAt: null,
       ringDeadline: new Date(now.getTime() + this.config.RING_TIMEOUT_MS),
       durationMs: null,
-      lastSeq: 0,
-    });
-    await em.insert(Call, call);
-    await em.insert(CallInvite, {
-      userId: caller.userId,
-      idempotencyKey: request.idempotencyKey,
-      callId: call.id,
-      calleeId,
-      merged: false,
-    });
-    await recordOn(em, call, {
-      type: TimelineType.INVITED,
-      at: now,
-      actorUserId: caller.userId,
-      actorDeviceId: caller.deviceId,
-      data: { media: request.media, calleeId },
-    });
+      lastSeq: 1, // the invited entry below
+      callerDisconnectedAt: null,
+      calleeDisconnectedAt: null,
+      callerIceState: null,
+      calleeIceState: null,
+      mediaDownSince: null,
+      qualitySummary: null,
+      reconnects: 0,
+      relayed: false,
+    } satisfies Call);
+    // The call, its idempotency key and its first timeline entry: one statement, one round trip.
+    await em.query(INSERT_CALL, [
+      call.id,
+      call.media,
+      call.callerId,
+      call.callerDeviceId,
+      call.callerCarrier,
+      call.callerName,
+      call.calleeId,
+      call.createdAt,
+      call.ringDeadline,
+      request.idempotencyKey,
+      TimelineType.INVITED,
+      JSON.stringify({ media: request.media, calleeId }),
+    ]);
 
     if (open.length > 0) {
       // The callee is in another call: recorded for history, answered to the caller as busy.
       this.finish(call, 'busy', now);
-      await em.update(Call, call.id, this.stateColumns(call));
-      await recordOn(em, call, { type: TimelineType.BUSY, at: now });
+      await recordTransition(em, call, { type: TimelineType.BUSY, at: now });
       return { result: { call: toCallView(call), merged: false }, events: [{ type: 'ended', call: toCallView(call), byDeviceId: null }] };
     }
     // The ring deadline is the row's ring_deadline, kept by DeadlineCheck; pushes leave after the commit.
@@ -226,18 +258,28 @@ export class CallsService {
   }
 
   private async replayInvite(em: EntityManager, request: CreateCallRequest): Promise<CreateCallResponse | null> {
-    const invite = await em.findOneBy(CallInvite, { userId: request.caller.userId, idempotencyKey: request.idempotencyKey });
-    if (!invite) return null;
-    if (invite.calleeId !== request.calleeId)
+    const rows: (Record<string, unknown> & { inviteCalleeId: string; merged: boolean })[] = await em.query(
+      `SELECT i.callee_id AS "inviteCalleeId", i.merged, ${INVITED_CALL_COLUMNS}
+         FROM call_invites i JOIN calls c ON c.id = i.call_id WHERE i.user_id = $1 AND i.idempotency_key = $2`,
+      [request.caller.userId, request.idempotencyKey],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    if (row.inviteCalleeId !== request.calleeId)
       throw new AppError(ErrorCode.IDEMPOTENCY_KEY_REUSED, 'This idempotency key was already used for a call to someone else.');
-    const call = await em.findOneByOrFail(Call, { id: invite.callId });
-    return { call: toCallView(call), merged: invite.merged };
+    const { inviteCalleeId: _, merged, ...call } = row;
+    return { call: toCallView(toCall(call)), merged };
   }
 
   private async lockCall(em: EntityManager, callId: string): Promise<Call> {
-    const call = await em.findOne(Call, { where: { id: callId }, lock: { mode: 'pessimistic_write' } });
+    const call = await this.lockedCall(em, callId);
     if (!call) throw new AppError(ErrorCode.CALL_NOT_FOUND, 'No such call.');
     return call;
+  }
+
+  private async lockedCall(em: EntityManager, callId: string): Promise<Call | null> {
+    const rows: Record<string, unknown>[] = await em.query(`SELECT ${CALL_COLUMNS} FROM calls WHERE id = $1 FOR UPDATE`, [callId]);
+    return rows[0] ? toCall(rows[0]) : null;
   }
 
   /** Applies one command to a locked call: decide, write, record, and say what to announce. */
@@ -256,8 +298,8 @@ export class CallsService {
     }
     call.state = outcome.to;
     if (outcome.to === 'ended') this.finish(call, outcome.endReason!, now);
-    await em.update(Call, call.id, this.stateColumns(call));
-    await recordOn(em, call, { type: outcome.timeline, at: now, actorUserId: actor?.userId, actorDeviceId: actor?.deviceId });
+    const data = command.kind === 'admin-end' ? { reason: command.reason } : null;
+    await recordTransition(em, call, { type: outcome.timeline, at: now, actorUserId: actor?.userId, actorDeviceId: actor?.deviceId, data });
 
     const view = toCallView(call);
     const events: CallEvent[] = [];
@@ -274,10 +316,5 @@ export class CallsService {
     call.endedAt = now;
     call.durationMs = call.answeredAt ? now.getTime() - call.answeredAt.getTime() : 0;
     call.connectDeadline = null;
-  }
-
-  private stateColumns(call: Call): Partial<Call> {
-    const { state, endReason, ringingAt, answeredAt, answeredDeviceId, endedAt, durationMs, calleeCarrier, connectDeadline } = call;
-    return { state, endReason, ringingAt, answeredAt, answeredDeviceId, endedAt, durationMs, calleeCarrier, connectDeadline };
   }
 }

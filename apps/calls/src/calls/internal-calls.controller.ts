@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, UseGuards } from '@nestjs/common';
 import { ApiBody, ApiExcludeController } from '@nestjs/swagger';
 import { z } from 'zod';
 import {
@@ -15,7 +15,7 @@ import {
   CreateCallRequest,
   type CreateCallResponse,
 } from '#contracts';
-import { ZodValidationPipe, openApiSchema } from '#infra';
+import { openApiSchema, ZodParams, ZodQuery, ZodValidationPipe } from '#infra';
 import { ConnectionGraceService } from '../connection/connection-grace.service.js';
 import { OutboxRelay } from '../outbox/outbox-relay.service.js';
 import { CallHistoryService } from './call-history.service.js';
@@ -40,17 +40,17 @@ export class InternalCallsController {
 
   /** For a gateway whose event subscription was lost: what was committed meanwhile. */
   @Get('call-events')
-  events(@Query(new ZodValidationPipe(CallEventsQuery)) query: CallEventsQuery): Promise<CallEventsPage> {
+  events(@ZodQuery(CallEventsQuery) query: CallEventsQuery): Promise<CallEventsPage> {
     return this.outbox.eventsSince(new Date(query.since), query.after);
   }
 
   @Get('calls/:id/state/:userId')
-  state(@Param(new ZodValidationPipe(StateParams)) params: { id: string; userId: string }): Promise<CallStateView> {
+  state(@ZodParams(StateParams) params: { id: string; userId: string }): Promise<CallStateView> {
     return this.history.stateFor(params.id, params.userId);
   }
 
   @Get('calls/users/:userId/pushes')
-  pushes(@Param(new ZodValidationPipe(UserParam)) params: { userId: string }): Promise<PushLogEntry[]> {
+  pushes(@ZodParams(UserParam) params: { userId: string }): Promise<PushLogEntry[]> {
     return this.history.pushesFor(params.userId);
   }
 
@@ -64,7 +64,7 @@ export class InternalCallsController {
   @Post('calls/:id/ice-state')
   @HttpCode(200)
   iceState(
-    @Param(new ZodValidationPipe(CallIdParam)) params: { id: string },
+    @ZodParams(CallIdParam) params: { id: string },
     @Body(new ZodValidationPipe(IceStateRequest)) body: IceStateRequest,
   ): Promise<CallView> {
     return this.graces.iceState(params.id, body.actor, body.state);
@@ -73,7 +73,7 @@ export class InternalCallsController {
   @Post('calls/:id/disconnected')
   @HttpCode(200)
   disconnected(
-    @Param(new ZodValidationPipe(CallIdParam)) params: { id: string },
+    @ZodParams(CallIdParam) params: { id: string },
     @Body(new ZodValidationPipe(CallActionRequest)) body: CallActionRequest,
   ): Promise<CallView> {
     return this.graces.disconnected(params.id, body.actor, body.carrierId);
@@ -82,7 +82,7 @@ export class InternalCallsController {
   @Post('calls/:id/resume')
   @HttpCode(200)
   resume(
-    @Param(new ZodValidationPipe(CallIdParam)) params: { id: string },
+    @ZodParams(CallIdParam) params: { id: string },
     @Body(new ZodValidationPipe(CallActionRequest)) body: CallActionRequest,
   ): Promise<CallView> {
     return this.graces.resumed(params.id, body.actor, body.carrierId);
@@ -91,7 +91,7 @@ export class InternalCallsController {
   @Post('calls/:id/:action')
   @HttpCode(200)
   act(
-    @Param(new ZodValidationPipe(ActionParams)) params: { id: string; action: CallAction },
+    @ZodParams(ActionParams) params: { id: string; action: CallAction },
     @Body(new ZodValidationPipe(CallActionRequest)) body: CallActionRequest,
   ): Promise<CallView> {
     return this.calls.act(params.id, params.action, body.actor, body.carrierId);

@@ -1,13 +1,12 @@
 import type { Provider } from '@nestjs/common';
-import { Redis } from 'ioredis';
-import { createRedis } from '#infra';
+import { type RedisClient, createRedis } from '#infra';
 import { CALLS_CONFIG, type CallsConfig } from '../config/calls.config.js';
 
 export const REDIS = Symbol('REDIS');
 
 /** One shared command connection for publishing call events and health checks. */
-export const redisProvider: Provider<Redis> = {
+export const redisProvider: Provider<RedisClient> = {
   provide: REDIS,
   inject: [CALLS_CONFIG],
-  useFactory: (config: CallsConfig) => createRedis(config.REDIS_URL, 'calls'),
+  useFactory: (config: CallsConfig) => createRedis(config, 'calls'),
 };

@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
 import { carrierKey, carrierWatchKey } from '#contracts';
+import { type RedisClient, runEach } from '#infra';
 import { Call } from '../calls/call.entity.js';
 import { REDIS } from '../calls/redis.provider.js';
 import { CALLS_CONFIG, type CallsConfig } from '../config/calls.config.js';
@@ -24,7 +24,7 @@ export class CarrierSweeper implements OnApplicationBootstrap, OnApplicationShut
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     @Inject(CALLS_CONFIG) private readonly config: CallsConfig,
     private readonly graces: ConnectionGraceService,
   ) {}
@@ -59,10 +59,18 @@ export class CarrierSweeper implements OnApplicationBootstrap, OnApplicationShut
         : [{ call, userId: call.calleeId, deviceId: call.answeredDeviceId!, carrier: call.calleeCarrier }]),
     ]);
     if (parties.length === 0) return;
-    const alive = await this.redis.mget(parties.map((p) => carrierKey(this.config.REDIS_PREFIX, p.call.id, p.carrier)));
+    // Parties of different calls lie in different slots on a cluster, where one MGET cannot span them.
+    const alive = await runEach(
+      this.redis,
+      parties.map((p) => ['get', carrierKey(this.config.REDIS_PREFIX, p.call.id, p.carrier)]),
+    );
     for (const [i, party] of parties.entries()) {
       if (alive[i]) continue;
-      this.logger.warn(`no gateway carries ${party.userId} in call ${party.call.id}; starting its reconnection grace`);
+      this.logger.warn({
+        msg: 'no gateway carries this party; starting its reconnection grace',
+        callId: party.call.id,
+        userId: party.userId,
+      });
       await this.graces
         .disconnected(party.call.id, { userId: party.userId, deviceId: party.deviceId }, party.carrier)
         .catch(() => undefined);

@@ -15,6 +15,7 @@ import { toCallView } from '../calls/call-view.mapper.js';
 import { Call } from '../calls/call.entity.js';
 import { recordOn } from '../calls/timeline.writer.js';
 import { CALLS_CONFIG, type CallsConfig } from '../config/calls.config.js';
+import { CallsMetrics } from '../metrics/calls-metrics.service.js';
 import { OutboxRelay } from '../outbox/outbox-relay.service.js';
 
 type Side = 'caller' | 'callee';
@@ -32,6 +33,7 @@ export class ConnectionGraceService {
   constructor(
     @Inject(CALLS_CONFIG) private readonly config: CallsConfig,
     private readonly outbox: OutboxRelay,
+    private readonly metrics: CallsMetrics,
   ) {}
 
   /**
@@ -72,11 +74,13 @@ export class ConnectionGraceService {
       // Media could not recover, or connect, while this party was away: its time starts again now.
       if (call.mediaDownSince) call.mediaDownSince = now;
       if (call.connectDeadline) call.connectDeadline = new Date(now.getTime() + this.config.CONNECT_TIMEOUT_MS);
+      call.reconnects += 1;
       await em.update(Call, call.id, {
         [away(side)]: null,
         [carrier(side)]: call[carrier(side)],
         mediaDownSince: call.mediaDownSince,
         connectDeadline: call.connectDeadline,
+        reconnects: call.reconnects,
       });
       await recordOn(em, call, {
         type: TimelineType.RESUMED,
@@ -95,7 +99,8 @@ export class ConnectionGraceService {
    * never ends a call. The first connected/completed report also meets the connect deadline.
    */
   async iceState(callId: string, actor: Actor, state: IceConnectionState): Promise<CallView> {
-    return this.commit(callId, actor, async (em, call, side) => {
+    let mediaWentDown = false;
+    const view = await this.commit(callId, actor, async (em, call, side) => {
       if (call.state !== 'active') throw new AppError(ErrorCode.CALL_NOT_ACTIVE, 'ICE states are tracked once the call is answered.');
       const now = new Date();
       call[side === 'caller' ? 'callerIceState' : 'calleeIceState'] = state;
@@ -110,6 +115,7 @@ export class ConnectionGraceService {
       const anyDown = [call.callerIceState, call.calleeIceState].some((s) => s !== null && MEDIA_DOWN_STATES.includes(s));
       if (anyDown && !call.mediaDownSince) {
         call.mediaDownSince = now;
+        mediaWentDown = true;
         await recordOn(em, call, { type: TimelineType.MEDIA_DOWN, at: now, data: { reportedBy: side } });
       } else if (!anyDown && call.mediaDownSince && MEDIA_UP_STATES.includes(state)) {
         await recordOn(em, call, {
@@ -127,6 +133,8 @@ export class ConnectionGraceService {
       });
       return [];
     });
+    if (mediaWentDown) this.metrics.mediaGraceStarted();
+    return view;
   }
 
   private commit(

@@ -8,6 +8,9 @@ import { CreateDevices1764090000000 } from './migrations/1764090000000-create-de
 import { AddConnectionState1764100000000 } from './migrations/1764100000000-add-connection-state.js';
 import { AddQualitySummary1764110000000 } from './migrations/1764110000000-add-quality-summary.js';
 import { DurableEventsAndDeadlines1764120000000 } from './migrations/1764120000000-durable-events-and-deadlines.js';
+import { HistoryIndexes1796215000000 } from './migrations/1796215000000-history-indexes.js';
+import { HistoryFilters1796300000000 } from './migrations/1796300000000-history-filters.js';
+import { CallStatsHourly1796300000001 } from './migrations/1796300000001-call-stats-hourly.js';
 
 /** Schema changes go through migrations only; `synchronize` stays off everywhere, dev included. */
 export function databaseOptions(url: string): DataSourceOptions {
@@ -21,6 +24,9 @@ export function databaseOptions(url: string): DataSourceOptions {
       AddConnectionState1764100000000,
       AddQualitySummary1764110000000,
       DurableEventsAndDeadlines1764120000000,
+      HistoryIndexes1796215000000,
+      HistoryFilters1796300000000,
+      CallStatsHourly1796300000001,
     ],
     synchronize: false,
     migrationsRun: false,

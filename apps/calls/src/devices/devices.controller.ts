@@ -1,8 +1,8 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Put, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Put, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
-import { DeviceIdParam, type DeviceView, DeviceView as DeviceSchema, RegisterDeviceRequest } from '#contracts';
-import { type VerifiedIdentity, ZodValidationPipe, openApiSchema } from '#infra';
+import { DeviceIdParam, type DeviceView, DeviceView as DeviceSchema, ErrorCode, RegisterDeviceRequest } from '#contracts';
+import { ApiErrors, JWT_ERRORS, openApiSchema, type VerifiedIdentity, ZodParams, ZodValidationPipe } from '#infra';
 import { CurrentUser } from '../auth/current-user.decorator.js';
 import { UserAuthGuard } from '../auth/user-auth.guard.js';
 import { DevicesService } from './devices.service.js';
@@ -10,6 +10,7 @@ import { DevicesService } from './devices.service.js';
 /** The signed-in user's devices and their push tokens (PushKit VoIP and, optionally, regular APNs). */
 @ApiTags('devices')
 @ApiBearerAuth()
+@ApiErrors(...JWT_ERRORS, ErrorCode.VALIDATION_FAILED)
 @UseGuards(UserAuthGuard)
 @Controller('devices')
 export class DevicesController {
@@ -21,7 +22,7 @@ export class DevicesController {
   @ApiOkResponse({ schema: openApiSchema(DeviceSchema) })
   register(
     @CurrentUser() user: VerifiedIdentity,
-    @Param(new ZodValidationPipe(DeviceIdParam)) params: { deviceId: string },
+    @ZodParams(DeviceIdParam) params: { deviceId: string },
     @Body(new ZodValidationPipe(RegisterDeviceRequest)) body: RegisterDeviceRequest,
   ): Promise<DeviceView> {
     return this.devices.register(user.userId, params.deviceId, body);
@@ -38,10 +39,7 @@ export class DevicesController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Remove a device (sign-out): it gets no more pushes.' })
   @ApiNoContentResponse()
-  async remove(
-    @CurrentUser() user: VerifiedIdentity,
-    @Param(new ZodValidationPipe(DeviceIdParam)) params: { deviceId: string },
-  ): Promise<void> {
+  async remove(@CurrentUser() user: VerifiedIdentity, @ZodParams(DeviceIdParam) params: { deviceId: string }): Promise<void> {
     await this.devices.remove(user.userId, params.deviceId);
   }
 }

@@ -1,7 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { AppError, type DeviceView, ErrorCode, type PushReportJob, type RegisterDeviceRequest } from '#contracts';
+import { CALLS_CONFIG, type CallsConfig } from '../config/calls.config.js';
 import { Device } from './device.entity.js';
 
 const toView = (d: Device): DeviceView => ({
@@ -21,9 +22,16 @@ type TokenColumn = 'voip_token' | 'apns_token';
 
 @Injectable()
 export class DevicesService {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(CALLS_CONFIG) private readonly config: CallsConfig,
+  ) {}
 
-  /** Registers or refreshes a device. A token registered here is taken from any other device. */
+  /**
+   * Registers or refreshes a device. A token registered here is taken from the user's other devices,
+   * never from another user's (PUSH_TOKEN_IN_USE). Past MAX_DEVICES_PER_USER the least recently
+   * registered devices are removed, so an invite never fans out to an unbounded list.
+   */
   async register(userId: string, deviceId: string, request: RegisterDeviceRequest): Promise<DeviceView> {
     return this.dataSource.transaction(async (em) => {
       const now = new Date();
@@ -50,6 +58,7 @@ export class DevicesService {
         updatedAt: now,
       });
       await em.save(Device, device);
+      await this.dropOldest(em, userId);
       return toView(device);
     });
   }
@@ -79,9 +88,27 @@ export class DevicesService {
     return affected > 0;
   }
 
+  private async dropOldest(em: EntityManager, userId: string): Promise<void> {
+    // One user's registrations in turn, so two at once cannot both leave one too many.
+    await em.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`devices:${userId}`]);
+    await em.query(
+      `DELETE FROM devices WHERE user_id = $1 AND device_id IN (
+         SELECT device_id FROM devices WHERE user_id = $1
+          ORDER BY voip_token_registered_at DESC NULLS LAST, updated_at DESC, device_id OFFSET $2)`,
+      [userId, this.config.MAX_DEVICES_PER_USER],
+    );
+  }
+
   private async takeToken(em: EntityManager, column: TokenColumn, token: string, userId: string, deviceId: string): Promise<void> {
     // Serialise registrations of one token, so two devices claiming it at once cannot both keep it.
     await em.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`token:${token}`]);
+    // Taking another user's token would ring their phone for this user's calls.
+    const [foreign]: unknown[] = await em.query(`SELECT 1 FROM devices WHERE ${column} = $1 AND user_id <> $2 LIMIT 1`, [token, userId]);
+    if (foreign)
+      throw new AppError(
+        ErrorCode.PUSH_TOKEN_IN_USE,
+        "Another account's device holds this push token; it must sign out (DELETE /devices/:id) first.",
+      );
     await em.query(
       `UPDATE devices SET ${column} = NULL, updated_at = now()
         WHERE ${column} = $1 AND NOT (user_id = $2 AND device_id = $3)`,

@@ -1,7 +1,6 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
-import type { Redis } from 'ioredis';
-import { RedisHealthIndicator } from '#infra';
+import { RedisHealthIndicator, type RedisClient } from '#infra';
 import { REDIS } from '../calls/redis.provider.js';
 
 /** Readiness: 200 when Postgres and Redis answer, 503 with the failing one named otherwise. */
@@ -11,12 +10,12 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly db: TypeOrmHealthIndicator,
     private readonly redisHealth: RedisHealthIndicator,
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
   ) {}
 
-  @Get()
+  @Get(['', 'ready'])
   @HealthCheck()
-  check() {
+  ready() {
     return this.health.check([() => this.db.pingCheck('postgres', { timeout: 2000 }), () => this.redisHealth.ping('redis', this.redis)]);
   }
 }

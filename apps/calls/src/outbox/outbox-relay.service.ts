@@ -2,7 +2,6 @@ import { InjectQueue } from '@nestjs/bull';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Queue } from 'bull';
-import type { Redis } from 'ioredis';
 import { DataSource, type EntityManager } from 'typeorm';
 import {
   type CallEvent,
@@ -14,9 +13,11 @@ import {
   pushJobId,
   pushJobOptions,
 } from '#contracts';
+import { type RedisClient, logContext } from '#infra';
 import { REDIS } from '../calls/redis.provider.js';
 import { CALLS_CONFIG, type CallsConfig } from '../config/calls.config.js';
 import { FaultPoints } from './fault-points.service.js';
+import { CallsMetrics } from '../metrics/calls-metrics.service.js';
 
 /** What a committed transition must tell the world: events for the gateways, pushes for the notifier. */
 export interface Announcements {
@@ -58,10 +59,11 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     @InjectQueue(PUSH_QUEUE) private readonly pushQueue: Queue<PushJob>,
     @Inject(CALLS_CONFIG) config: CallsConfig,
     private readonly faults: FaultPoints,
+    private readonly metrics: CallsMetrics,
   ) {
     this.channel = callEventsChannel(config.REDIS_PREFIX);
   }
@@ -84,7 +86,9 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
       const committed = await work(em);
       return { result: committed.result, rows: await this.write(em, committed) };
     });
-    this.faults.afterCommit(rows.flatMap((r) => (r.kind === 'event' ? [r.payload.type] : [])));
+    const events = rows.flatMap((r) => (r.kind === 'event' ? [r.payload] : []));
+    this.metrics.committed(events);
+    this.faults.afterCommit(events.map((e) => e.type));
     await this.send(rows);
     return result;
   }
@@ -93,7 +97,8 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
   async write(em: EntityManager, { events, pushes = [] }: Announcements): Promise<OutboxRow[]> {
     const entries = [
       ...events.map((e) => ({ kind: 'event' as const, callId: e.call.id, payload: e })),
-      ...pushes.map((p) => ({ kind: 'push' as const, callId: p.callId, payload: p })),
+      // The request that caused a push goes with it to the notifier, for its log lines.
+      ...pushes.map((p) => ({ kind: 'push' as const, callId: p.callId, payload: withRequestId(p) })),
     ];
     if (entries.length === 0) return [];
     const params = entries.flatMap((e) => [e.callId, e.kind, JSON.stringify(e.payload)]);
@@ -127,19 +132,24 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
   }
 
   private async deliver(rows: OutboxRow[]): Promise<void> {
-    const work = (async () => {
+    const publish = async () => {
       const events = rows.filter((r) => r.kind === 'event');
-      if (events.length > 0) {
-        const pipeline = this.redis.pipeline();
-        for (const row of events) pipeline.publish(this.channel, JSON.stringify(row.payload));
-        const results = (await pipeline.exec()) ?? [];
-        const failed = results.find(([error]) => error);
-        if (failed) throw failed[0];
-      }
-      for (const row of rows)
-        if (row.kind === 'push')
-          await this.pushQueue.add(row.payload, pushJobOptions(pushJobId(row.payload.kind, row.payload.callId, row.payload.deviceId)));
-    })();
+      if (events.length === 0) return;
+      const pipeline = this.redis.pipeline();
+      for (const row of events) pipeline.publish(this.channel, JSON.stringify(row.payload));
+      const results = (await pipeline.exec()) ?? [];
+      const failed = results.find(([error]) => error);
+      if (failed) throw failed[0];
+    };
+    // Pushes do not wait for the events: all of a transition's pushes go to Bull in one round trip.
+    const enqueue = async () => {
+      const pushes = rows.flatMap((r) => (r.kind === 'push' ? [r.payload] : []));
+      if (pushes.length > 0)
+        await this.pushQueue.addBulk(
+          pushes.map((data) => ({ data, opts: pushJobOptions(pushJobId(data.kind, data.callId, data.deviceId)) })),
+        );
+    };
+    const work = Promise.all([publish(), enqueue()]);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`Redis did not confirm within ${SEND_TIMEOUT_MS} ms`)), SEND_TIMEOUT_MS);
@@ -199,4 +209,9 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
       this.retrying = false;
     }
   }
+}
+
+function withRequestId(push: PushJob): PushJob {
+  const requestId = push.requestId ?? logContext()?.requestId;
+  return requestId ? { ...push, requestId } : push;
 }

@@ -2,7 +2,6 @@ import { InjectQueue } from '@nestjs/bull';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Queue } from 'bull';
-import type { Redis } from 'ioredis';
 import { DataSource, type EntityManager } from 'typeorm';
 import {
   AppState,
@@ -16,6 +15,8 @@ import {
   presenceKey,
   pushJobId,
 } from '#contracts';
+import type { RateLimiterRedis } from 'rate-limiter-flexible';
+import { type RedisClient, redisLimiter } from '#infra';
 import { Call } from '../calls/call.entity.js';
 import { REDIS } from '../calls/redis.provider.js';
 import { appendTimeline } from '../calls/timeline.writer.js';
@@ -34,13 +35,16 @@ type PushTimelineType = typeof TimelineType.PUSH_QUEUED | typeof TimelineType.PU
 @Injectable()
 export class PushDispatcher {
   private readonly logger = new Logger(PushDispatcher.name);
+  private readonly budget: RateLimiterRedis;
 
   constructor(
     @InjectQueue(PUSH_QUEUE) private readonly queue: Queue<PushJob>,
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     @Inject(CALLS_CONFIG) private readonly config: CallsConfig,
     @InjectDataSource() private readonly dataSource: DataSource,
-  ) {}
+  ) {
+    this.budget = redisLimiter(redis, config.REDIS_PREFIX, 'push-budget', config.PUSH_BUDGET_PER_DEVICE);
+  }
 
   /** A new call: wake every registered device of the callee that is not already showing the app. */
   async ring(em: EntityManager, call: Call): Promise<PushJob[]> {
@@ -50,6 +54,7 @@ export class PushDispatcher {
         await this.record(em, call.id, device, TimelineType.PUSH_SKIPPED, { kind: 'voip', reason: 'app-in-foreground' });
         continue;
       }
+      if (!(await this.withinBudget(em, call, device, 'voip'))) continue;
       jobs.push({
         kind: 'voip',
         ...this.target(call, device, device.voipToken!, `${device.bundleId}.voip`, call.ringDeadline),
@@ -76,6 +81,7 @@ export class PushDispatcher {
     const jobs: PushJob[] = [];
     for (const { device, presence } of await this.calleeDevices(em, call, 'apnsToken')) {
       if (!needsMissedCallAlert(presence)) continue;
+      if (!(await this.withinBudget(em, call, device, 'missed-call'))) continue;
       jobs.push({
         kind: 'missed-call',
         ...this.target(call, device, device.apnsToken!, device.bundleId, new Date(Date.now() + MISSED_CALL_ALERT_TTL_MS)),
@@ -108,8 +114,26 @@ export class PushDispatcher {
           await this.dataSource.transaction((em) => this.record(em, call.id, device, TimelineType.PUSH_WITHDRAWN, { kind: 'voip' }));
       }
     } catch (error) {
-      this.logger.warn(`could not withdraw the VoIP pushes of call ${call.id}: ${String(error)}`);
+      this.logger.warn({ msg: 'could not withdraw the VoIP pushes of a call', callId: call.id, err: String(error) });
     }
+  }
+
+  /**
+   * Whether this device may get one more push of this kind: the call is created and rings in the
+   * app whatever the answer, but nobody can make a phone show a full-screen call in a loop. Beyond
+   * the budget the timeline says why no push went.
+   */
+  private async withinBudget(em: EntityManager, call: Call, device: Device, kind: PushKind): Promise<boolean> {
+    const spent = await this.budget.consume(`${kind}:${device.userId}:${device.deviceId}`).then(
+      () => false,
+      (refusal: unknown) => {
+        // The budget's own failure (it has an in-memory fallback) must not silence a phone.
+        if (refusal instanceof Error) this.logger.warn(`push budget unavailable: ${refusal.message}`);
+        return !(refusal instanceof Error);
+      },
+    );
+    if (spent) await this.record(em, call.id, device, TimelineType.PUSH_SKIPPED, { kind, reason: 'push-budget-exhausted' });
+    return !spent;
   }
 
   /** The callee's devices holding the given token, each with its presence (null: no live socket). */
