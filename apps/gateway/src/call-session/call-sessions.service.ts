@@ -1,8 +1,15 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { Rooms } from '#contracts';
+import { Rooms, Timeouts } from '#contracts';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config.js';
 import { CallsClient } from '../signaling/calls.client.js';
-import { type SignalingNamespace, type SignalingSocket, localSockets, sameDeviceSockets } from '../signaling/signaling-socket.js';
+import {
+  type SignalingNamespace,
+  type SignalingSocket,
+  type SupersedeNotice,
+  localSockets,
+  sameDeviceSockets,
+} from '../signaling/signaling-socket.js';
+import { CallOutbox } from './call-outbox.service.js';
 import { ResumeTokens } from './resume-tokens.service.js';
 
 /**
@@ -17,12 +24,20 @@ export class CallSessions {
   constructor(
     private readonly calls: CallsClient,
     private readonly resumeTokens: ResumeTokens,
+    private readonly outbox: CallOutbox,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
   start(ns: SignalingNamespace): void {
     this.timer = setInterval(() => void this.refreshResumeTokens(ns), this.config.RESUME_TOKEN_TTL_MS / 2).unref();
-    ns.on('carrier:superseded', (notice) => this.release(ns, notice));
+    // A node from before the fence sends no ack callback: release all the same. A node that could not
+    // release (Redis down) does not answer, so the resume treats it as gone.
+    ns.on('carrier:superseded', (notice, ack) => {
+      this.release(ns, notice).then(
+        () => (typeof ack === 'function' ? ack(this.outbox.node) : undefined),
+        (error: unknown) => this.logger.warn({ msg: 'superseded sockets not released', callId: notice.callId, err: String(error) }),
+      );
+    });
   }
 
   /**
@@ -38,21 +53,45 @@ export class CallSessions {
       Object.keys(calls).map((callId) =>
         this.calls
           .act(callId, 'disconnected', { userId, deviceId }, socket.id)
-          .catch((error: unknown) => this.logger.warn(`disconnect of ${userId}/${deviceId} from ${callId} not recorded: ${String(error)}`)),
+          .catch((error: unknown) => this.logger.warn({ msg: 'disconnect not recorded', callId, userId, deviceId, err: String(error) })),
       ),
     );
   }
 
-  /** `socket` resumed `callId`: the device's older sockets, on any node, stop carrying it. */
-  supersede(socket: SignalingSocket, callId: string): void {
-    const notice = { callId, userId: socket.data.userId, deviceId: socket.data.deviceId, carrierId: socket.id };
-    this.release(socket.nsp, notice);
-    socket.nsp.serverSideEmit('carrier:superseded', notice);
+  /**
+   * `socket` resumed `callId`: the device's older sockets, on any node, stop carrying it, and what
+   * they or the peer's sockets already numbered in the call is stored before this resolves, so the
+   * replay that follows holds every message sent before the resume and the new socket numbers on
+   * from there. A stream last numbered on a node that did not answer (dead, or slow) jumps ahead,
+   * since that node may have forwarded what it never stored. False when some node did not confirm
+   * in time: the replay may then be incomplete.
+   */
+  async supersede(socket: SignalingSocket, callId: string): Promise<boolean> {
+    const { userId, deviceId } = socket.data;
+    const peer = socket.data.calls[callId] ?? null;
+    const notice: SupersedeNotice = { callId, userId, deviceId, carrierId: socket.id, peer };
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), Timeouts.SUPERSEDE_FENCE_MS)));
+    try {
+      const remote = socket.nsp.serverSideEmitWithAck('carrier:superseded', notice);
+      const [, answered] = await Promise.all([this.release(socket.nsp, notice), Promise.race([remote, late])]);
+      if (peer) await this.outbox.takeOver(callId, peer, answered ?? []);
+      if (!answered) this.logger.warn({ msg: 'not every gateway node confirmed the resume in time', callId, userId, deviceId });
+      return answered !== null;
+    } catch (error) {
+      this.logger.warn({ msg: 'resume not confirmed by every node', callId, userId, deviceId, err: String(error) });
+      return false;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
-  private release(ns: SignalingNamespace, notice: { callId: string; userId: string; deviceId: string; carrierId: string }): void {
-    for (const old of localSockets(ns, Rooms.device(notice.userId, notice.deviceId)))
-      if (old.id !== notice.carrierId) delete old.data.calls[notice.callId];
+  private async release(ns: SignalingNamespace, notice: SupersedeNotice): Promise<void> {
+    const older = localSockets(ns, Rooms.device(notice.userId, notice.deviceId)).filter((s) => s.id !== notice.carrierId);
+    for (const old of older) delete old.data.calls[notice.callId];
+    const senders = notice.peer ? [...older, ...localSockets(ns, notice.peer)] : older;
+    await Promise.all(senders.map((sender) => this.outbox.settled(sender, notice.callId)));
+    await Promise.all(older.map((old) => this.outbox.retire(old, notice.callId)));
   }
 
   /** SIGTERM: tell every client to reconnect (the balancer sends it to another node) and resume. */

@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import { hostname } from 'node:os';
 import { carrierKey } from '#contracts';
+import { type RedisClient, type RedisCommand, runEach } from '#infra';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config.js';
 import { GATEWAY_REDIS } from '../health/gateway-redis.provider.js';
 import type { SignalingNamespace, SignalingSocket } from '../signaling/signaling-socket.js';
@@ -19,7 +19,7 @@ export class CarrierHeartbeat implements OnApplicationShutdown {
   private timer: NodeJS.Timeout | null = null;
 
   constructor(
-    @Inject(GATEWAY_REDIS) private readonly redis: Redis,
+    @Inject(GATEWAY_REDIS) private readonly redis: RedisClient,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
@@ -32,11 +32,11 @@ export class CarrierHeartbeat implements OnApplicationShutdown {
   }
 
   private async beatAll(ns: SignalingNamespace): Promise<void> {
-    const pipeline = this.redis.pipeline();
+    const beats: RedisCommand[] = [];
     for (const socket of ns.sockets.values())
       for (const callId of Object.keys(socket.data.calls ?? {}))
-        pipeline.set(carrierKey(this.config.REDIS_PREFIX, callId, socket.id), this.node, 'PX', this.config.CARRIER_TTL_MS);
-    await pipeline.exec().catch(() => undefined);
+        beats.push(['set', carrierKey(this.config.REDIS_PREFIX, callId, socket.id), this.node, 'PX', this.config.CARRIER_TTL_MS]);
+    await runEach(this.redis, beats).catch(() => undefined);
   }
 
   onApplicationShutdown(): void {

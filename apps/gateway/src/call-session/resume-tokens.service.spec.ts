@@ -8,7 +8,9 @@ const session = (userId: string, deviceId: string): SocketSession => ({
   userId,
   deviceId,
   displayName: null,
+  tokenExpiresAt: Date.now() + 3_600_000,
   calls: {},
+  carried: [],
   appState: 'foreground',
 });
 const CALL = '6f1c2a3e-1b0d-4c8e-9f7a-2d3b4c5d6e7f';
@@ -23,6 +25,18 @@ describe('resume tokens', () => {
   it('let the device that carried the call back into it', async () => {
     const { token } = await tokens(60_000).issue('alice', 'phone', CALL);
     expect(await refusal(tokens(60_000).verify(token, session('alice', 'phone'), CALL))).toBe('accepted');
+  });
+
+  it('are fresh on every issue: two issued within the same second differ, and both let the device back in', async () => {
+    const service = tokens(60_000);
+    const second = (issued: { expiresAt: string }) => Math.floor(Date.parse(issued.expiresAt) / 1000);
+    // Same `exp` second, the case where the claims alone are equal (retried across a second boundary).
+    let pair;
+    do pair = [await service.issue('alice', 'phone', CALL), await service.issue('alice', 'phone', CALL)] as const;
+    while (second(pair[0]) !== second(pair[1]));
+    const [first, again] = pair;
+    expect(again.token).not.toBe(first.token);
+    for (const { token } of [first, again]) expect(await refusal(service.verify(token, session('alice', 'phone'), CALL))).toBe('accepted');
   });
 
   it.each([

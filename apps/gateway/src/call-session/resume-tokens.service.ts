@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import { jwtVerify, SignJWT } from 'jose';
 import { AppError, ErrorCode, type SocketSession } from '#contracts';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config.js';
@@ -11,20 +12,28 @@ const AUDIENCE = 'call-resume';
  */
 @Injectable()
 export class ResumeTokens {
-  private readonly key: Uint8Array;
+  /**
+   * Imported once: given raw bytes, jose imports a WebCrypto key for every token, and a call signs
+   * three or four of them (issue 9's profiles put token work at 5-6 % of a gateway's CPU).
+   */
+  private readonly key: Promise<CryptoKey>;
 
   constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {
-    this.key = new TextEncoder().encode(config.RESUME_TOKEN_SECRET);
+    const secret = new TextEncoder().encode(config.RESUME_TOKEN_SECRET);
+    this.key = crypto.subtle.importKey('raw', secret, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
   }
 
   async issue(userId: string, deviceId: string, callId: string): Promise<{ token: string; expiresAt: string }> {
     const expiresAt = new Date(Date.now() + this.config.RESUME_TOKEN_TTL_MS);
+    // The jti: `exp` has one-second resolution, so two tokens issued within a second would otherwise
+    // be byte-identical, and a client told "keep the newest" could not tell a fresh one from the last.
     const token = await new SignJWT({ dev: deviceId, call: callId })
       .setProtectedHeader({ alg: 'HS256' })
+      .setJti(randomUUID())
       .setSubject(userId)
       .setAudience(AUDIENCE)
       .setExpirationTime(Math.floor(expiresAt.getTime() / 1000))
-      .sign(this.key);
+      .sign(await this.key);
     return { token, expiresAt: expiresAt.toISOString() };
   }
 
@@ -32,7 +41,7 @@ export class ResumeTokens {
     const refuse = (why: string) => new AppError(ErrorCode.RESUME_REFUSED, `Cannot resume this call: ${why}.`);
     let claims;
     try {
-      ({ payload: claims } = await jwtVerify(token, this.key, { algorithms: ['HS256'], audience: AUDIENCE }));
+      ({ payload: claims } = await jwtVerify(token, await this.key, { algorithms: ['HS256'], audience: AUDIENCE }));
     } catch {
       throw refuse('the resume token is invalid or expired');
     }

@@ -1,18 +1,17 @@
 import { z } from 'zod';
-import { DEFAULT_TURN_TTL_SECONDS, Timeouts } from '#contracts';
+import {
+  DEFAULT_LIMITS,
+  DEFAULT_MAX_SOCKETS_PER_DEVICE,
+  DEFAULT_MAX_SOCKETS_PER_USER,
+  DEFAULT_RELAY_SDP_MAX_BYTES,
+  DEFAULT_RELAY_STORE_MAX_BYTES,
+  DEFAULT_TURN_TTL_SECONDS,
+  Timeouts,
+} from '#contracts';
 import { appConfigShape, authConfigShape, env, requireAuthKey } from '#infra';
 
 const urlList = (schemes: string) =>
-  z
-    .string()
-    .default('')
-    .transform((v) =>
-      v
-        .split(',')
-        .map((u) => u.trim())
-        .filter(Boolean),
-    )
-    .pipe(z.array(z.string().regex(new RegExp(`^(${schemes}):\\S+$`), `must be comma-separated ${schemes}: URLs`)));
+  env.list(z.string().regex(new RegExp(`^(${schemes}):\\S+$`), `must be comma-separated ${schemes}: URLs`));
 
 export const GatewayConfigSchema = z
   .object({
@@ -29,6 +28,8 @@ export const GatewayConfigSchema = z
     WEB_CLIENT_DIR: z.string().min(1).optional(),
     /** Signs resume tokens; shared by every gateway node so a call resumes on any of them. */
     RESUME_TOKEN_SECRET: env.secret(32),
+    /** How long before its access token expires a socket is told to send a fresh one. */
+    TOKEN_EXPIRY_WARNING_MS: env.positiveMs(Timeouts.TOKEN_EXPIRY_WARNING_MS),
     RESUME_TOKEN_TTL_MS: env.positiveMs(Timeouts.RESUME_TOKEN_TTL_MS),
     CARRIER_TTL_MS: env.positiveMs(Timeouts.CARRIER_TTL_MS),
     /** Socket.IO heartbeat: how soon a silent (half-open) socket is noticed and closed. */
@@ -40,6 +41,19 @@ export const GatewayConfigSchema = z
     TURN_URLS: urlList('turn|turns'),
     TURN_SECRET: env.secret(16).optional(),
     TURN_TTL_SECONDS: z.coerce.number().int().positive().default(DEFAULT_TURN_TTL_SECONDS),
+    /** Abuse limits (docs/security.md): per socket and event class, then per caller and per pair. */
+    RATE_LIMIT_LIFECYCLE: env.rateLimit(DEFAULT_LIMITS.RATE_LIMIT_LIFECYCLE),
+    RATE_LIMIT_RELAY: env.rateLimit(DEFAULT_LIMITS.RATE_LIMIT_RELAY),
+    RATE_LIMIT_QUALITY: env.rateLimit(DEFAULT_LIMITS.RATE_LIMIT_QUALITY),
+    RATE_LIMIT_RESUME: env.rateLimit(DEFAULT_LIMITS.RATE_LIMIT_RESUME),
+    RATE_LIMIT_STRIKES: env.rateLimit(DEFAULT_LIMITS.RATE_LIMIT_STRIKES),
+    RATE_LIMIT_INVITE_CALLER: env.rateLimit(DEFAULT_LIMITS.RATE_LIMIT_INVITE_CALLER),
+    RATE_LIMIT_INVITE_PAIR: env.rateLimit(DEFAULT_LIMITS.RATE_LIMIT_INVITE_PAIR),
+    MAX_SOCKETS_PER_DEVICE: env.positiveInt(DEFAULT_MAX_SOCKETS_PER_DEVICE),
+    MAX_SOCKETS_PER_USER: env.positiveInt(DEFAULT_MAX_SOCKETS_PER_USER),
+    /** Replay store caps per call and recipient: all stored bytes, and the SDPs' share. */
+    RELAY_STORE_MAX_BYTES: env.positiveInt(DEFAULT_RELAY_STORE_MAX_BYTES),
+    RELAY_SDP_MAX_BYTES: env.positiveInt(DEFAULT_RELAY_SDP_MAX_BYTES),
   })
   .superRefine((c, ctx) => {
     requireAuthKey(c, ctx);

@@ -1,8 +1,8 @@
-import { Controller, Get, Query } from '@nestjs/common';
+import { Controller, Get } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { z } from 'zod';
 import { type PushLogEntry, UserId } from '#contracts';
-import { ZodValidationPipe } from '#infra';
+import { ZodQuery } from '#infra';
 import { CallsClient } from '../signaling/calls.client.js';
 
 const PushesQuery = z.strictObject({ userId: UserId });
@@ -14,7 +14,7 @@ export class DevPushesController {
   constructor(private readonly calls: CallsClient) {}
 
   @Get()
-  list(@Query(new ZodValidationPipe(PushesQuery)) query: z.infer<typeof PushesQuery>): Promise<PushLogEntry[]> {
+  list(@ZodQuery(PushesQuery) query: z.infer<typeof PushesQuery>): Promise<PushLogEntry[]> {
     return this.calls.pushes(query.userId);
   }
 }

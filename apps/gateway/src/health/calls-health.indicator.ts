@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config.js';
 
-/** The gateway is only useful if it can reach the calls app. */
+/** Whether this gateway reaches the calls app: without it, lifecycle requests answer CALLS_UNAVAILABLE. */
 @Injectable()
 export class CallsHealthIndicator {
   constructor(

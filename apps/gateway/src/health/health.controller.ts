@@ -1,23 +1,32 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
-import type { Redis } from 'ioredis';
-import { RedisHealthIndicator } from '#infra';
+import { RedisHealthIndicator, type RedisClient } from '#infra';
 import { GATEWAY_REDIS } from './gateway-redis.provider.js';
 import { CallsHealthIndicator } from './calls-health.indicator.js';
 
-/** Readiness: Redis (rooms, call events) and the calls app (every transition) must answer. */
+/**
+ * Readiness is Redis alone: relays, resumes and rooms need nothing else, so a calls-app outage must
+ * not take every gateway out of its balancer; lifecycle requests then answer CALLS_UNAVAILABLE.
+ * The calls app's reachability is its own check, for dashboards and alerts.
+ */
 @Controller('health')
 export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly redisHealth: RedisHealthIndicator,
     private readonly callsHealth: CallsHealthIndicator,
-    @Inject(GATEWAY_REDIS) private readonly redis: Redis,
+    @Inject(GATEWAY_REDIS) private readonly redis: RedisClient,
   ) {}
 
-  @Get()
+  @Get(['', 'ready'])
   @HealthCheck()
-  check() {
-    return this.health.check([() => this.redisHealth.ping('redis', this.redis), () => this.callsHealth.check('calls')]);
+  ready() {
+    return this.health.check([() => this.redisHealth.ping('redis', this.redis)]);
+  }
+
+  @Get('calls')
+  @HealthCheck()
+  calls() {
+    return this.health.check([() => this.callsHealth.check('calls')]);
   }
 }

@@ -1,8 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { type CallEvent, type CallView, Rooms } from '#contracts';
+import { CallOutbox } from '../call-session/call-outbox.service.js';
 import { IceServersService } from '../call-session/ice-servers.service.js';
 import { ResumeTokens } from '../call-session/resume-tokens.service.js';
+import { GatewayMetrics } from '../metrics/gateway-metrics.service.js';
 import { type SignalingNamespace, localSockets } from './signaling-socket.js';
+import { carry } from './carried-calls.js';
 
 const callerDevice = (call: CallView) => Rooms.device(call.callerId, call.callerDeviceId);
 const answeredDevice = (call: CallView) => Rooms.device(call.calleeId, call.answeredDeviceId!);
@@ -19,6 +22,8 @@ export class CallEventDelivery {
   constructor(
     private readonly iceServers: IceServersService,
     private readonly resumeTokens: ResumeTokens,
+    private readonly outbox: CallOutbox,
+    private readonly metrics: GatewayMetrics,
   ) {}
 
   async deliver(ns: SignalingNamespace, event: CallEvent): Promise<void> {
@@ -36,6 +41,7 @@ export class CallEventDelivery {
           ringDeadline: call.ringDeadline,
           iceServers: this.iceServers.mint(call.calleeId, call.id),
         });
+        this.metrics.incomingDelivered(call.createdAt);
         return;
       }
       case 'ringing':
@@ -64,7 +70,7 @@ export class CallEventDelivery {
           if (sockets.length === 0) continue;
           // Carrier keys need no beat here: the caller's socket has beaten its key since the invite
           // (or its resume), and the answering socket since its accept ack.
-          for (const socket of sockets) socket.data.calls[call.id] = side.peer;
+          for (const socket of sockets) carry(socket.data, call.id, side.peer);
           const resume = await this.resumeTokens.issue(side.userId, side.deviceId, call.id);
           local.to(side.room).emit('call:accepted', {
             callId: call.id,
@@ -108,6 +114,10 @@ export class CallEventDelivery {
   private deliverEnded(ns: SignalingNamespace, call: CallView, byDeviceId: string | null): void {
     const local = ns.local;
     const ended = { callId: call.id, version: call.version, reason: call.endReason! };
+    const carriers = [callerDevice(call), ...(call.answeredDeviceId ? [answeredDevice(call)] : [])];
+    // Sent before the end is told, and best effort: with Redis down the streams keep their
+    // hours-long expiry, and the end is still delivered.
+    if (call.answeredDeviceId) void this.outbox.ended(call.id, carriers).catch(() => undefined);
     local.to(callerDevice(call)).emit('call:ended', ended);
     if (call.endReason === 'busy') {
       // The callee never heard of this call; nothing to stop on their side.
@@ -120,7 +130,9 @@ export class CallEventDelivery {
     } else {
       local.to(Rooms.user(call.calleeId)).emit('call:ended', ended);
     }
-    for (const socket of localSockets(ns, callerDevice(call))) delete socket.data.calls[call.id];
-    if (call.answeredDeviceId) for (const socket of localSockets(ns, answeredDevice(call))) delete socket.data.calls[call.id];
+    for (const socket of carriers.flatMap((room) => localSockets(ns, room))) {
+      delete socket.data.calls[call.id];
+      this.outbox.forget(socket, call.id);
+    }
   }
 }

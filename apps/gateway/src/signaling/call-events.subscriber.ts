@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import { CallEvent, Timeouts, callEventsChannel } from '#contracts';
-import { createRedis } from '#infra';
+import { type RedisClient, createRedis } from '#infra';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config.js';
+import { GatewayMetrics } from '../metrics/gateway-metrics.service.js';
 import { CallEventDelivery } from './call-event-delivery.js';
 import { CallsClient } from './calls.client.js';
 import type { SignalingNamespace } from './signaling-socket.js';
@@ -22,7 +22,7 @@ const CATCH_UP_RETRY_MS = 1_000;
 @Injectable()
 export class CallEventsSubscriber implements OnApplicationShutdown {
   private readonly logger = new Logger(CallEventsSubscriber.name);
-  private subscriber: Redis | null = null;
+  private subscriber: RedisClient | null = null;
   private ns!: SignalingNamespace;
   private readonly delivered = new Map<string, { version: number; ended: boolean; at: number }>();
   /** When the subscription was last known good, while it is lost; null while it holds. */
@@ -30,23 +30,28 @@ export class CallEventsSubscriber implements OnApplicationShutdown {
   private catchingUp = false;
   private pruneTimer: NodeJS.Timeout | null = null;
 
-  /** Events are delivered one after another, in arrival order, even though delivery is async. */
-  private queue: Promise<void> = Promise.resolve();
+  /**
+   * Each call's events are delivered one after another, in arrival order, even though delivery is
+   * async; different calls don't wait for each other (an `accepted` signs resume tokens, and a
+   * single queue made other calls' `created` wait behind it).
+   */
+  private readonly queues = new Map<string, Promise<void>>();
 
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     private readonly delivery: CallEventDelivery,
     private readonly calls: CallsClient,
+    private readonly metrics: GatewayMetrics,
   ) {}
 
   async start(ns: SignalingNamespace): Promise<void> {
     this.ns = ns;
     const channel = callEventsChannel(this.config.REDIS_PREFIX);
-    this.subscriber = createRedis(this.config.REDIS_URL, 'gateway-call-events', { maxRetriesPerRequest: null });
+    this.subscriber = createRedis(this.config, 'gateway-call-events', { maxRetriesPerRequest: null });
     this.subscriber.on('message', (_channel: string, message: string) => {
       const parsed = CallEvent.safeParse(JSON.parse(message));
       if (!parsed.success) return this.logger.error(`unreadable call event dropped: ${parsed.error.message}`);
-      this.enqueue(parsed.data);
+      void this.enqueue(parsed.data);
     });
     this.subscriber.on('close', () => (this.lostAt ??= Date.now()));
     this.subscriber.on('ready', () => {
@@ -67,10 +72,16 @@ export class CallEventsSubscriber implements OnApplicationShutdown {
     await this.subscriber?.quit().catch(() => undefined);
   }
 
-  private enqueue(event: CallEvent): void {
-    this.queue = this.queue
+  private enqueue(event: CallEvent): Promise<void> {
+    const callId = event.call.id;
+    const delivered = (this.queues.get(callId) ?? Promise.resolve())
       .then(() => this.deliverOnce(event))
-      .catch((error: unknown) => this.logger.error(`delivery of ${event.type} for ${event.call.id} failed: ${String(error)}`));
+      .catch((error: unknown) => this.logger.error({ msg: 'call event delivery failed', type: event.type, callId, err: String(error) }))
+      .finally(() => {
+        if (this.queues.get(callId) === delivered) this.queues.delete(callId);
+      });
+    this.queues.set(callId, delivered);
+    return delivered;
   }
 
   private async deliverOnce(event: CallEvent): Promise<void> {
@@ -78,6 +89,7 @@ export class CallEventsSubscriber implements OnApplicationShutdown {
     if (seen && seen.version >= event.call.version) return;
     this.delivered.set(event.call.id, { version: event.call.version, ended: event.type === 'ended', at: Date.now() });
     await this.delivery.deliver(this.ns, event);
+    this.metrics.delivered(event);
   }
 
   /** Fetches everything committed since the loss (minus a margin) until the calls app answers. */
@@ -96,8 +108,7 @@ export class CallEventsSubscriber implements OnApplicationShutdown {
       }
       // A call that ended meanwhile needs only its end: no ringing a phone for a call already over.
       const endedCalls = new Set(events.filter((e) => e.type === 'ended').map((e) => e.call.id));
-      for (const event of events) if (event.type === 'ended' || !endedCalls.has(event.call.id)) this.enqueue(event);
-      await this.queue;
+      await Promise.all(events.filter((e) => e.type === 'ended' || !endedCalls.has(e.call.id)).map((e) => this.enqueue(e)));
       if (this.lostAt === lostAt) this.lostAt = null;
       this.logger.log(`caught up on ${events.length} call event(s) committed while the subscription was lost`);
     } catch (error) {

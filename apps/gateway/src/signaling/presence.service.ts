@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import { PRESENCE_REFRESH_MS, PRESENCE_TTL_MS, presenceKey } from '#contracts';
+import { type RedisClient, type RedisCommand, runEach } from '#infra';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config.js';
 import { GATEWAY_REDIS } from '../health/gateway-redis.provider.js';
 import { type SignalingNamespace, type SignalingSocket, sameDeviceSockets } from './signaling-socket.js';
@@ -15,7 +15,7 @@ export class PresenceService implements OnApplicationShutdown {
   private timer: NodeJS.Timeout | null = null;
 
   constructor(
-    @Inject(GATEWAY_REDIS) private readonly redis: Redis,
+    @Inject(GATEWAY_REDIS) private readonly redis: RedisClient,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
@@ -36,16 +36,17 @@ export class PresenceService implements OnApplicationShutdown {
   }
 
   private async refreshAll(ns: SignalingNamespace): Promise<void> {
-    const pipeline = this.redis.pipeline();
+    const entries: RedisCommand[] = [];
     for (const socket of ns.sockets.values())
       if (socket.data.userId)
-        pipeline.set(
+        entries.push([
+          'set',
           presenceKey(this.config.REDIS_PREFIX, socket.data.userId, socket.data.deviceId),
           socket.data.appState,
           'PX',
           PRESENCE_TTL_MS,
-        );
-    await pipeline.exec().catch(() => undefined);
+        ]);
+    await runEach(this.redis, entries).catch(() => undefined);
   }
 
   onApplicationShutdown(): void {

@@ -1,10 +1,23 @@
 import type { Namespace, Socket } from 'socket.io';
 import { type ClientToServerEvents, Rooms, type ServerToClientEvents, type SocketSession } from '#contracts';
 
+export interface SupersedeNotice {
+  callId: string;
+  userId: string;
+  deviceId: string;
+  carrierId: string;
+  /** The peer's device room: its sockets' relays to the resumed device are flushed too. */
+  peer: string | null;
+}
+
 /** Between gateway nodes (Socket.IO serverSideEmit over the Redis adapter). */
 export interface NodeEvents {
-  /** A device resumed a call on connection `carrierId`: its older sockets elsewhere no longer carry it. */
-  'carrier:superseded': (notice: { callId: string; userId: string; deviceId: string; carrierId: string }) => void;
+  /**
+   * A device resumed a call on connection `carrierId`: its older sockets elsewhere no longer carry
+   * it. Each node acks, with its CallOutbox node id, once what it had numbered in the call (either
+   * way) is stored.
+   */
+  'carrier:superseded': (notice: SupersedeNotice, ack: (node: string) => void) => void;
 }
 
 /** Sockets and namespaces of protocol v1, typed by the event maps in #contracts. */

@@ -1,4 +1,4 @@
-import { type BeforeApplicationShutdown, Logger, UseFilters } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Inject, Logger, UseFilters } from '@nestjs/common';
 import {
   ConnectedSocket,
   MessageBody,
@@ -10,11 +10,14 @@ import {
 } from '@nestjs/websockets';
 import {
   type Ack,
+  AppError,
+  ErrorCode,
   AppStatePayload,
   CallRefPayload,
   IceStatePayload,
   QualityPayload,
   ResumePayload,
+  SessionRefreshPayload,
   type ClientResult,
   IceCandidatePayload,
   InvitePayload,
@@ -23,17 +26,25 @@ import {
   SIGNALING_NAMESPACE,
   ok,
 } from '#contracts';
-import { ZodValidationPipe } from '#infra';
+import { LogBudget, ZodValidationPipe, nextRequestId } from '#infra';
 import { socketAuthMiddleware } from '../auth/socket-auth.middleware.js';
 import { JwtVerifier } from '#infra';
 import { CallEventsSubscriber } from './call-events.subscriber.js';
 import { guardPackets } from './packet-guard.js';
+import { traceMessages } from './message-context.js';
 import { PresenceService } from './presence.service.js';
 import { CallSessions } from '../call-session/call-sessions.service.js';
 import { CarrierHeartbeat } from '../call-session/carrier-heartbeat.service.js';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config.js';
+import { SocketLimits } from '../limits/socket-limits.service.js';
+import { SocketTokens } from '../auth/socket-tokens.service.js';
+import { GatewayMetrics } from '../metrics/gateway-metrics.service.js';
 import { SignalingService } from './signaling.service.js';
 import type { SignalingNamespace, SignalingSocket } from './signaling-socket.js';
 import { WsErrorFilter } from './ws-error.filter.js';
+
+/** Refused handshakes logged per second at most; the rest are counted (vc_gateway_refused_handshakes_total). */
+const REFUSAL_LOG_LINES_PER_SECOND = 10;
 
 @UseFilters(WsErrorFilter)
 @WebSocketGateway({ namespace: SIGNALING_NAMESPACE })
@@ -47,6 +58,7 @@ export class SignalingGateway
   private readonly logger = new Logger(SignalingGateway.name);
   private ns!: SignalingNamespace;
   private draining = false;
+  private readonly refusals = new LogBudget(REFUSAL_LOG_LINES_PER_SECOND);
 
   constructor(
     private readonly signaling: SignalingService,
@@ -55,11 +67,23 @@ export class SignalingGateway
     private readonly presence: PresenceService,
     private readonly sessions: CallSessions,
     private readonly carriers: CarrierHeartbeat,
+    private readonly limits: SocketLimits,
+    private readonly tokens: SocketTokens,
+    private readonly metrics: GatewayMetrics,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
   async afterInit(ns: SignalingNamespace): Promise<void> {
     this.ns = ns;
-    ns.use(socketAuthMiddleware(this.verifier, () => this.draining));
+    this.metrics.countSockets(() => ns.sockets.size);
+    ns.use(
+      socketAuthMiddleware(
+        this.verifier,
+        () => this.draining,
+        this.config,
+        (socket, code, cause) => this.refused(socket, code, cause),
+      ),
+    );
     this.presence.start(ns);
     this.sessions.start(ns);
     this.carriers.start(ns);
@@ -69,16 +93,47 @@ export class SignalingGateway
   // Nest does not catch what these hooks throw, and presence is best effort: a Redis outage must
   // neither crash the node nor refuse sockets (presence is written again on its next refresh).
   async handleConnection(socket: SignalingSocket): Promise<void> {
+    const { userId, deviceId, appState } = socket.data;
+    this.logger.log({ msg: 'socket connected', socketId: socket.id, userId, deviceId, appState });
+    socket.once('disconnect', (reason) => this.logger.log({ msg: 'socket disconnected', socketId: socket.id, userId, deviceId, reason }));
+    traceMessages(socket);
     guardPackets(socket);
-    await this.presence.announce(socket).catch((error: unknown) => this.logger.warn(`presence not written: ${String(error)}`));
+    this.limits.guard(socket);
+    this.tokens.watch(socket);
+    await this.presence
+      .announce(socket)
+      .catch((error: unknown) => this.logger.warn({ msg: 'presence not written', userId, deviceId, err: String(error) }));
   }
 
   async handleDisconnect(socket: SignalingSocket): Promise<void> {
+    this.tokens.forget(socket);
     if (this.draining) return; // drain() reports these itself, before the node exits
     await Promise.all([
-      this.presence.withdraw(this.ns, socket).catch((error: unknown) => this.logger.warn(`presence not withdrawn: ${String(error)}`)),
+      this.presence.withdraw(this.ns, socket).catch((error: unknown) =>
+        this.logger.warn({
+          msg: 'presence not withdrawn',
+          userId: socket.data.userId,
+          deviceId: socket.data.deviceId,
+          err: String(error),
+        }),
+      ),
       this.sessions.dropped(this.ns, socket),
     ]);
+  }
+
+  /** Anyone can cause these at will: counted always, logged within a budget. */
+  private refused(socket: SignalingSocket, code: string, cause: unknown): void {
+    this.metrics.refusedHandshake(code);
+    const skipped = this.refusals.take();
+    if (skipped === null) return;
+    this.logger.warn({
+      msg: 'handshake refused',
+      requestId: nextRequestId(),
+      code,
+      address: socket.handshake.address,
+      ...(code === ErrorCode.INTERNAL ? { err: String(cause) } : {}),
+      ...(skipped > 0 ? { skippedSinceLast: skipped } : {}),
+    });
   }
 
   async beforeApplicationShutdown(): Promise<void> {
@@ -92,7 +147,10 @@ export class SignalingGateway
     @ConnectedSocket() s: SignalingSocket,
     @MessageBody(new ZodValidationPipe(InvitePayload)) p: InvitePayload,
   ): Promise<Ack<ClientResult<'call:invite'>>> {
-    return ok(await this.signaling.invite(s, p));
+    const placed = await this.signaling.invite(s, p);
+    // Lifecycle messages are a few per call: debug lines that tie the request id to the call.
+    this.logger.debug({ msg: 'invite placed', callId: placed.callId, calleeId: p.calleeId, merged: placed.merged });
+    return ok(placed);
   }
 
   @SubscribeMessage('call:ringing')
@@ -160,7 +218,14 @@ export class SignalingGateway
 
   @SubscribeMessage('call:resume')
   async resume(@ConnectedSocket() s: SignalingSocket, @MessageBody(new ZodValidationPipe(ResumePayload)) p: ResumePayload) {
-    return ok(await this.signaling.resume(s, p));
+    try {
+      const resumed = await this.signaling.resume(s, p);
+      this.metrics.resumed('ok');
+      return ok(resumed);
+    } catch (error) {
+      this.metrics.resumed(error instanceof AppError ? error.code : ErrorCode.INTERNAL);
+      throw error;
+    }
   }
 
   @SubscribeMessage('session:app-state')
@@ -168,5 +233,13 @@ export class SignalingGateway
     s.data.appState = p.state;
     await this.presence.announce(s);
     return ok({ state: p.state });
+  }
+
+  @SubscribeMessage('session:refresh')
+  async refresh(
+    @ConnectedSocket() s: SignalingSocket,
+    @MessageBody(new ZodValidationPipe(SessionRefreshPayload)) p: SessionRefreshPayload,
+  ) {
+    return ok(await this.tokens.refresh(s, p));
   }
 }

@@ -22,10 +22,15 @@ import { CallOutbox } from '../call-session/call-outbox.service.js';
 import { CallSessions } from '../call-session/call-sessions.service.js';
 import { CarrierHeartbeat } from '../call-session/carrier-heartbeat.service.js';
 import { IceServersService } from '../call-session/ice-servers.service.js';
+import { type ResumeLock, ResumeLocks } from '../call-session/resume-locks.service.js';
 import { ResumeTokens } from '../call-session/resume-tokens.service.js';
+import { InviteLimits } from '../limits/invite-limits.service.js';
+import { GatewayMetrics } from '../metrics/gateway-metrics.service.js';
+import { carriedRecently, carry } from './carried-calls.js';
 import { CallsClient } from './calls.client.js';
 import { MilestoneReporter } from './milestone-reporter.service.js';
 import type { SignalingSocket } from './signaling-socket.js';
+import { drained } from './socket-drain.js';
 
 const peerOf = (call: CallView, userId: string): string | null => {
   if (userId === call.callerId) return call.answeredDeviceId ? Rooms.device(call.calleeId, call.answeredDeviceId) : null;
@@ -50,10 +55,14 @@ export class SignalingService {
     private readonly resumeTokens: ResumeTokens,
     private readonly carriers: CarrierHeartbeat,
     private readonly sessions: CallSessions,
+    private readonly inviteLimits: InviteLimits,
+    private readonly metrics: GatewayMetrics,
+    private readonly resumeLocks: ResumeLocks,
   ) {}
 
   async invite(socket: SignalingSocket, payload: InvitePayload): Promise<ClientResult<'call:invite'>> {
     const { userId, deviceId, displayName } = socket.data;
+    await this.inviteLimits.check(userId, payload.calleeId);
     const { call, merged } = await this.calls.create({
       caller: { userId, deviceId },
       carrierId: socket.id,
@@ -65,7 +74,7 @@ export class SignalingService {
     const role = call.callerId === userId ? 'caller' : 'callee';
     const ringing = role === 'caller' && call.state !== 'ended' && call.state !== 'active';
     if (ringing) {
-      socket.data.calls[call.id] ??= null;
+      if (!(call.id in socket.data.calls)) carry(socket.data, call.id, null);
       await this.carriers.beat(socket, call.id);
     }
     // Glare: this invite answered the callee's call to us from this device, which now carries it.
@@ -82,6 +91,12 @@ export class SignalingService {
   ): Promise<ClientResult<'call:hangup'>> {
     const { userId, deviceId } = socket.data;
     const call = await this.calls.act(callId, action, { userId, deviceId });
+    // An ack that says ended is final: this socket stops carrying the call now, not when `call:ended`
+    // comes back through Redis, so a relay it sends after the ack is refused, never relayed.
+    if (call.state === 'ended' && call.id in socket.data.calls) {
+      delete socket.data.calls[call.id];
+      this.outbox.forget(socket, call.id);
+    }
     return { callId: call.id, state: call.state };
   }
 
@@ -137,48 +152,75 @@ export class SignalingService {
     return { callId: payload.callId };
   }
 
+  /**
+   * The calls app answers for a socket that carries the call, paired or not: a ringing caller gets
+   * CALL_NOT_ACTIVE from it (it is a party, there is just no media yet), and a caller that missed
+   * `call:accepted` gets its report recorded.
+   */
   async iceState(socket: SignalingSocket, { callId, state }: IceStatePayload): Promise<ClientResult<'call:ice-state'>> {
-    this.peerRoom(socket, callId);
+    this.carrying(socket, callId);
     await this.calls.iceState(callId, { userId: socket.data.userId, deviceId: socket.data.deviceId }, state);
     return { callId };
   }
 
   /** Off the relay path: queued for the call's timeline; the calls app keeps only its carriers' reports. */
   quality(socket: SignalingSocket, { callId, sample, final }: QualityPayload): ClientResult<'call:quality'> {
+    if (!carriedRecently(socket.data, callId)) throw new AppError(ErrorCode.NOT_A_PARTY, 'This device has not carried that call.');
     this.milestones.report(socket.data, callId, final ? TimelineType.QUALITY_SUMMARY : TimelineType.QUALITY, { ...sample });
     return { callId };
   }
 
   freshIceServers(socket: SignalingSocket, { callId }: CallRefPayload): ClientResult<'call:ice-servers'> {
-    if (!(callId in socket.data.calls)) throw new AppError(ErrorCode.NOT_A_PARTY, 'This device is not carrying that call.');
+    this.carrying(socket, callId);
     return this.iceServers.mint(socket.data.userId, callId);
   }
 
   /**
    * Back after a dropped socket, on this node or any other: the token proves this device carried the
    * call; the calls app re-admits it (and tells the peer); then everything it missed is replayed in
-   * seq order before the ack.
+   * seq order before the ack. One resume per device at a time: another one, from any socket of the
+   * device on any node, is refused RATE_LIMITED before it changes anything.
    */
-  async resume(socket: SignalingSocket, { callId, resumeToken, lastSeq, epoch }: ResumePayload): Promise<ClientResult<'call:resume'>> {
+  async resume(socket: SignalingSocket, payload: ResumePayload): Promise<ClientResult<'call:resume'>> {
     const { userId, deviceId } = socket.data;
-    await this.resumeTokens.verify(resumeToken, socket.data, callId);
+    await this.resumeTokens.verify(payload.resumeToken, socket.data, payload.callId);
+    const lock = await this.resumeLocks.acquire(userId, deviceId);
+    // Only a live socket holds the claim: the app that reconnects after a drop mid-resume must not
+    // wait for the dead socket's resume (which stops at its next page anyway).
+    const release = () => void this.resumeLocks.release(lock).catch(() => undefined);
+    socket.once('disconnect', release);
+    try {
+      return await this.resumeHeld(socket, payload, lock);
+    } finally {
+      socket.off('disconnect', release);
+      // A claim that cannot be deleted (Redis trouble) lapses by itself; the resume's answer stands.
+      await this.resumeLocks.release(lock).catch(() => undefined);
+    }
+  }
+
+  private async resumeHeld(
+    socket: SignalingSocket,
+    { callId, lastSeq, epoch }: ResumePayload,
+    lock: ResumeLock,
+  ): Promise<ClientResult<'call:resume'>> {
+    const { userId, deviceId } = socket.data;
     // The carrier key first: once the calls app names this socket the carrier, its sweep must find
     // the key, or it would start a grace for a party that is right here.
     await this.carriers.beat(socket, callId);
     const call = await this.calls.act(callId, 'resume', { userId, deviceId }, socket.id);
-    socket.data.calls[callId] = peerOf(call, userId);
-    this.sessions.supersede(socket, callId);
-    const replay = await this.outbox.replay(callId, Rooms.device(userId, deviceId), lastSeq, epoch, call.answeredAt);
-    for (const message of replay.messages)
-      (socket.emit as (e: ServerEventName, p: unknown) => void)(message.event, {
-        ...message.payload,
-        seq: message.seq,
-        epoch: replay.epoch,
-      });
+    carry(socket.data, callId, peerOf(call, userId));
+    const fenced = await this.sessions.supersede(socket, callId);
+    // Page by page, each out of this node before the next is read: a resume holds one page, not a stream.
+    const replay = await this.outbox.replay(callId, Rooms.device(userId, deviceId), lastSeq, epoch, async (messages, current) => {
+      if (!socket.connected) throw new AppError(ErrorCode.INTERNAL, 'The resuming socket closed during its replay.');
+      for (const message of messages)
+        (socket.emit as (e: ServerEventName, p: unknown) => void)(message.event, { ...message.payload, seq: message.seq, epoch: current });
+      await Promise.all([drained(socket), this.resumeLocks.renew(lock)]);
+    });
     this.milestones.report(socket.data, callId, TimelineType.REPLAYED, {
-      count: replay.messages.length,
+      count: replay.count,
       afterSeq: lastSeq,
-      complete: replay.complete,
+      complete: replay.complete && fenced,
     });
     const fresh = await this.resumeTokens.issue(userId, deviceId, callId);
     const role = userId === call.callerId ? 'caller' : 'callee';
@@ -193,28 +235,45 @@ export class SignalingService {
       iceServers: this.iceServers.mint(userId, callId),
       resumeToken: fresh.token,
       resumeTokenExpiresAt: fresh.expiresAt,
-      replayed: replay.messages.length,
+      replayed: replay.count,
       version: call.version,
       epoch: replay.epoch,
-      replayComplete: replay.complete,
+      replayComplete: replay.complete && fenced,
     };
   }
 
-  /** This socket now carries `call` for its user; relays go to the other side's device. */
+  /**
+   * This socket now carries the answered `call` for its user; relays go to the other side's device.
+   * Answering also opens both parties' relay stores, so a replay can prove it holds everything.
+   */
   private async pair(socket: SignalingSocket, call: CallView): Promise<void> {
-    socket.data.calls[call.id] = peerOf(call, socket.data.userId);
-    await this.carriers.beat(socket, call.id);
+    const { userId, deviceId } = socket.data;
+    const peer = peerOf(call, userId);
+    carry(socket.data, call.id, peer);
+    await Promise.all([
+      this.carriers.beat(socket, call.id),
+      peer ? this.outbox.open(call.id, [Rooms.device(userId, deviceId), peer]) : undefined,
+    ]);
   }
 
-  /** Numbered and stored before it is sent or acked: an acknowledged message is never lost. */
-  private async relay(
+  /** Forwarded as soon as it is numbered, acked once stored: an acknowledged message is never lost. */
+  private relay(
     socket: SignalingSocket,
     peer: string,
     event: 'call:sdp' | 'call:ice-candidate' | 'call:media-state',
     payload: { callId: string } & Record<string, unknown>,
   ): Promise<void> {
-    const { seq, epoch } = await this.outbox.append(payload.callId, peer, event, payload);
-    (socket.to(peer).emit as (e: string, p: unknown) => void)(event, { ...payload, seq, epoch });
+    const startedAt = performance.now();
+    return this.outbox
+      .relay(socket, payload.callId, peer, event, payload, (seq, epoch) =>
+        (socket.to(peer).emit as (e: string, p: unknown) => void)(event, { ...payload, seq, epoch }),
+      )
+      .then(() => this.metrics.relayed(event, startedAt));
+  }
+
+  /** This socket placed, answered or resumed the call (it may still ring), and nothing has taken it over since. */
+  private carrying(socket: SignalingSocket, callId: string): void {
+    if (!(callId in socket.data.calls)) throw new AppError(ErrorCode.NOT_A_PARTY, 'This device is not carrying that call.');
   }
 
   /** Only the two devices carrying an accepted call know each other; everyone else is refused. */
