@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { Server, type Namespace, type Socket } from 'socket.io';
 import { SIGNALING_NAMESPACE } from '#contracts';
 import { CallClient, type CallClientEvents } from './call-client.js';
+import { CallSdkError } from './sdk-error.js';
 
 /** A scripted gateway: answers each client message with what the test says, and records them. */
 class FakeGateway {
@@ -62,6 +63,15 @@ const incoming = (version: number) => ({
   ringDeadline: '2030-01-01T00:00:45.000Z',
   iceServers: ICE,
 });
+/** The invite ack of an outgoing call that rings. */
+const outgoing = {
+  callId: CALL,
+  state: 'initiated',
+  role: 'caller',
+  merged: false,
+  ringDeadline: incoming(1).ringDeadline,
+  resumeToken: 'ringing-token',
+};
 const acceptResult = { callId: CALL, state: 'active', version: 3, role: 'callee', polite: true, peerDeviceId: 'alice-1' };
 const tokens = { iceServers: ICE, resumeToken: 'token-from-accept', resumeTokenExpiresAt: '2030-01-01T00:10:00.000Z' };
 
@@ -91,6 +101,15 @@ describe('CallClient against a scripted gateway (signaling only: Node has no Web
     client.close();
     await gateway.close();
   });
+
+  /** An incoming call, answered: the client carries it from the accept ack. */
+  async function answerIncoming(): Promise<void> {
+    gateway.answer('call:accept', () => ({ ...acceptResult, ...tokens }));
+    const rings = watch(client, 'incoming');
+    gateway.emit('call:incoming', incoming(1));
+    await rings.next();
+    await client.answer(CALL);
+  }
 
   it('drops a lifecycle event whose version it has already seen', async () => {
     const rings = watch(client, 'incoming');
@@ -151,11 +170,7 @@ describe('CallClient against a scripted gateway (signaling only: Node has no Web
   });
 
   it('keeps relays in order across a new epoch, resumes with its epoch, and adopts the ack epoch', async () => {
-    gateway.answer('call:accept', () => ({ ...acceptResult, ...tokens }));
-    const rings = watch(client, 'incoming');
-    gateway.emit('call:incoming', incoming(1));
-    await rings.next();
-    await client.answer(CALL);
+    await answerIncoming();
     const media = watch(client, 'remote-media-state');
     const state = (camera: 'front' | 'back', audioMuted: boolean) => ({ camera, videoEnabled: true, audioMuted });
     gateway.emit('call:media-state', { callId: CALL, seq: 1, epoch: 100, state: state('front', false) });
@@ -178,15 +193,33 @@ describe('CallClient against a scripted gateway (signaling only: Node has no Web
     expect(media.seen).toHaveLength(4);
   });
 
+  it('waits out a resume refused because another of this device is still in flight, then resumes', async () => {
+    await answerIncoming();
+    let refusals = 2;
+    gateway.answer('call:resume', () =>
+      refusals-- > 0
+        ? { error: { code: 'RATE_LIMITED', message: 'Too many concurrent resumes of this device', retryAfterMs: 20 } }
+        : { ...acceptResult, ...tokens, peerReconnecting: false, replayed: 0, epoch: 100, replayComplete: true, version: 4 },
+    );
+    const resumed = watch(client, 'resumed');
+    const errors = watch(client, 'error');
+    gateway.nsp.disconnectSockets();
+    await resumed.next();
+    expect(gateway.sent('call:resume')).toHaveLength(3);
+    expect(errors.seen).toEqual([]);
+  });
+
+  it('shows the callee ringing even when call:ringing beats the invite ack', async () => {
+    gateway.answer('call:invite', (_payload, socket) => {
+      socket.emit('call:ringing', { callId: CALL, version: 2 }); // written before the ack
+      return outgoing;
+    });
+    await client.call('carol', 'audio');
+    expect(client.current).toMatchObject({ callId: CALL, phase: 'outgoing', peerRinging: true });
+  });
+
   it('asks call:state while an outgoing call hears nothing, and proceeds as accepted when it was answered', async () => {
-    gateway.answer('call:invite', () => ({
-      callId: CALL,
-      state: 'initiated',
-      role: 'caller',
-      merged: false,
-      ringDeadline: incoming(1).ringDeadline,
-      resumeToken: 'ringing-token',
-    }));
+    gateway.answer('call:invite', () => outgoing);
     const views = [
       { state: 'ringing', answeredDeviceId: null, endReason: null, version: 2 },
       { state: 'active', answeredDeviceId: 'carol-1', endReason: null, version: 3 },
@@ -225,5 +258,41 @@ describe('CallClient against a scripted gateway (signaling only: Node has no Web
     await client.answer(CALL);
     expect(attempts).toBe(2);
     expect(client.current?.phase).toBe('connecting');
+  });
+
+  it('tells the caller it rings here, and drops an incoming call the ringing ack says is over', async () => {
+    gateway.answer('call:ringing', (p) =>
+      p.callId === CALL ? { callId: CALL, state: 'ringing' } : { error: { code: 'CALL_ALREADY_ENDED', message: 'over' } },
+    );
+    const gone = watch(client, 'incoming-gone');
+    gateway.emit('call:incoming', incoming(1));
+    gateway.emit('call:incoming', { ...incoming(1), callId: 'b7e0b1e4-1d0e-4e7e-9f3c-0a1b2c3d4e5f' });
+    expect(await gone.next()).toEqual({ callId: 'b7e0b1e4-1d0e-4e7e-9f3c-0a1b2c3d4e5f', reason: 'cancelled' });
+    expect(gateway.sent('call:ringing')).toEqual([{ callId: CALL }, { callId: 'b7e0b1e4-1d0e-4e7e-9f3c-0a1b2c3d4e5f' }]);
+  });
+
+  it('shows the caller that the callee rings, and says who ended the call', async () => {
+    gateway.answer('call:invite', () => outgoing);
+    gateway.answer('call:cancel', () => ({ callId: CALL, state: 'ended' }));
+    const calls = watch(client, 'call');
+    await client.call('carol', 'audio');
+    gateway.emit('call:ringing', { callId: CALL, version: 2 });
+    await calls.next((c) => c.peerRinging);
+    await client.hangup();
+    gateway.emit('call:ended', { callId: CALL, version: 3, reason: 'cancelled' });
+    expect(await calls.next((c) => c.phase === 'ended')).toMatchObject({ endReason: 'cancelled', endedBy: 'local', peerRinging: false });
+  });
+});
+
+describe('a token provider that fails', () => {
+  it('makes connect() reject with TOKEN_UNAVAILABLE, not hang', async () => {
+    const gateway = await FakeGateway.start();
+    const client = new CallClient({ url: gateway.url, token: () => Promise.reject(new Error('identity provider down')), deviceId: 'x' });
+    const failure = client.connect();
+    await expect(failure).rejects.toBeInstanceOf(CallSdkError);
+    await expect(failure).rejects.toMatchObject({ code: 'TOKEN_UNAVAILABLE', message: expect.stringContaining('identity provider down') });
+    expect(client.connection.socket.connected).toBe(false);
+    client.close();
+    await gateway.close();
   });
 });

@@ -15,11 +15,16 @@ import { type ResyncReason, reconcile, stalled } from './call-resync.js';
 import { CallVersions } from './call-versions.js';
 import { DEFAULT_MEDIA_STATE, PeerSession } from './peer-session.js';
 import { QualitySampler } from './quality-sampler.js';
-import { CallSdkError } from './sdk-error.js';
+import { CallSdkError, SdkErrorCode } from './sdk-error.js';
 import { ResyncTimer } from './resync-timer.js';
+import { CameraSwitcher } from './camera-switcher.js';
+import { type NoMedia, diagnoseNoMedia } from './no-media.js';
 import { SeqBuffer } from './seq-buffer.js';
 import { type ConnectionOptions, SignalingConnection } from './signaling-connection.js';
 import { TypedEmitter } from './typed-emitter.js';
+
+/** How many times a resume refused RATE_LIMITED (another of this device in flight) is sent again. */
+const RESUME_ATTEMPTS = 4;
 
 export type CallPhase = 'outgoing' | 'incoming' | 'connecting' | 'connected' | 'reconnecting' | 'ended';
 
@@ -32,15 +37,30 @@ export interface CallInfo {
   endReason?: EndReason;
   /** Our socket is away and resuming (signaling), or the peer's is (peerAway). */
   peerAway: boolean;
+  /** Caller: a callee device is ringing (`call:ringing`). */
+  peerRinging: boolean;
+  /** Answered, but media has not connected for Timeouts.CLIENT_NO_MEDIA_MS; cleared when it does. */
+  noMedia?: NoMedia;
+  /** With `ended`: this device hung up, cancelled or declined; the peer did; or the platform ended it. */
+  endedBy?: 'local' | 'remote' | 'platform';
+}
+
+/** An incoming call that went away before this device answered it. */
+export interface IncomingGone {
+  callId: string;
+  reason: EndReason | 'answered-elsewhere' | 'declined-elsewhere';
 }
 
 export type CallClientEvents = {
   incoming: ServerPayload<'call:incoming'>;
+  'incoming-gone': IncomingGone;
   call: CallInfo;
   'local-stream': MediaStream;
   'remote-stream': MediaStream;
   'remote-media-state': MediaState;
   'ice-state': RTCIceConnectionState;
+  /** No media packet for Timeouts.CLIENT_MEDIA_STALL_MS (true: ICE is restarting), or media again (false). */
+  'media-stalled': boolean;
   quality: QualitySample;
   resumed: { callId: string; replayed: number; ms: number };
   /** The client asked `call:state` and reconciled with the answer (a late event, a refused relay). */
@@ -68,6 +88,8 @@ type Relayed =
 
 type RelayEvent = 'call:sdp' | 'call:ice-candidate' | 'call:media-state' | 'call:ice-state';
 
+/** End reasons that mean the other party chose to end the call; the rest are the platform's verdicts. */
+const PEER_ENDED: readonly string[] = ['completed', 'declined', 'cancelled'];
 /** A relay refused with these means the server sees the call differently: ask it. */
 const OUT_OF_STEP: readonly string[] = ['NOT_A_PARTY', 'CALL_NOT_FOUND'];
 /** `call:accept` is retried on these (the calls app restarting); a retry after a success is harmless. */
@@ -99,16 +121,28 @@ export class CallClient {
   private lostAt = 0;
   private summarised = false;
   private readonly early = new Map<string, ServerPayload<'call:accepted'>>();
+  /** `call:ringing` for a call whose invite ack has not arrived yet, like `early`. */
+  private readonly earlyRinging = new Set<string>();
   private readonly versions = new CallVersions();
   /** Asks `call:state` while an outgoing call hears nothing, or an answered call's media is not up. */
   private readonly resyncTimer: ResyncTimer;
   private resyncing = false;
   /** The socket dropped and the resume has not answered yet: the resume catches up, not a resync. */
   private resuming = false;
+  /**
+   * Open while `call:resume` waits for its ack. The replay comes before the ack, and an answer to a
+   * replayed offer sent before it is refused (NOT_A_PARTY: the socket carries the call only once
+   * resumed), so relays wait for the ack.
+   */
+  private resumeAck: Promise<void> | null = null;
   /** The current call has been answered (accept ack, `call:accepted`, a merge, a state answer). */
   private answered = false;
   /** ICE has reported connected/completed at least once in the current call. */
   private mediaConnected = false;
+  private noMediaTimer: ReturnType<typeof setTimeout> | null = null;
+  /** This device sent hangup, cancel or decline for the current call. */
+  private endedHere = false;
+  private readonly cameras = new CameraSwitcher();
 
   constructor(private readonly options: CallClientOptions) {
     this.connection = new SignalingConnection(options);
@@ -117,7 +151,23 @@ export class CallClient {
       () => this.current && stalled({ phase: this.current.phase, answered: this.answered, mediaConnected: this.mediaConnected }),
       (reason) => this.resync(reason),
     );
+    this.connection.onError = (error) => this.events.emit('error', error);
     this.listen();
+    // Browsers say when the network comes back; the iOS app calls networkChanged() from NWPathMonitor.
+    globalThis.addEventListener?.('online', this.onOnline);
+  }
+
+  private readonly onOnline = () => this.networkChanged();
+
+  /**
+   * The device's network changed or came back (a browser's `online`, NWPathMonitor on iOS). A socket
+   * that is down reconnects now rather than at its next backoff step; one that seems up is tested by
+   * an ICE restart, whose `call:ice-servers` must be answered within CLIENT_SIGNALING_PROBE_MS or the
+   * socket is replaced. Media on the old path is dead either way, so a call restarts ICE at once.
+   */
+  networkChanged(): void {
+    if (!this.connection.socket.connected) return this.connection.reconnectNow();
+    if (this.peer && this.current && this.current.phase !== 'ended') void this.peer.restartIce().catch(() => undefined);
   }
 
   connect(): Promise<void> {
@@ -140,10 +190,12 @@ export class CallClient {
       return result.callId;
     }
     this.answered = result.merged;
+    if (result.merged) this.watchMedia();
     // `call:accepted` can beat the invite's ack (a glare merge accepts at once).
     const early = this.early.get(result.callId);
     this.early.delete(result.callId);
     if (early) this.accepted(early);
+    if (this.earlyRinging.delete(result.callId)) this.ringing(result.callId);
     this.resyncTimer.arm();
     return result.callId;
   }
@@ -172,6 +224,7 @@ export class CallClient {
       this.resumeToken = result.resumeToken;
       this.iceServers = result.iceServers;
     }
+    this.watchMedia();
     this.resyncTimer.arm();
   }
 
@@ -196,38 +249,51 @@ export class CallClient {
 
   async decline(callId: string): Promise<void> {
     await this.connection.request('call:decline', { callId });
+    if (this.incoming.delete(callId)) this.events.emit('incoming-gone', { callId, reason: 'declined' });
   }
 
   async hangup(): Promise<void> {
     const call = this.current;
     if (!call || call.phase === 'ended') return;
+    this.endedHere = true;
     if (call.phase === 'outgoing') return void (await this.connection.request('call:cancel', { callId: call.callId }));
     await this.reportSummary();
     await this.connection.request('call:hangup', { callId: call.callId });
   }
 
   /**
-   * Front ↔ back: the sender's track is replaced, so no renegotiation happens. Without a deviceId the
-   * next camera is taken (a phone has two).
+   * Front ↔ back by where the cameras face (or to `deviceId`): the sender's track is replaced, so no
+   * renegotiation happens, and the peer is told where the new camera really faces. Refused with
+   * NO_OTHER_CAMERA when no camera faces the other way (nothing changes), and CAMERA_UNAVAILABLE when
+   * none of those delivers frames (the old camera is back).
    */
   async switchCamera(deviceId?: string): Promise<MediaState['camera']> {
-    const current = this.localStream?.getVideoTracks()[0];
-    if (!current || !this.localStream) throw new CallSdkError('VALIDATION_FAILED', 'No camera in use.');
-    const cameras = (await navigator.mediaDevices.enumerateDevices()).filter((d) => d.kind === 'videoinput');
-    const now = current.getSettings().deviceId;
-    const next = cameras.find((c) => (deviceId ? c.deviceId === deviceId : c.deviceId !== now)) ?? cameras[0]!;
-    // Release the old camera first: a phone opens one camera at a time (RTCCameraVideoCapturer
-    // switches its capture device the same way), and so does Chromium's fake capture.
-    this.localStream.removeTrack(current);
-    current.stop();
-    const stream = await navigator.mediaDevices.getUserMedia({ video: { deviceId: { exact: next.deviceId } } });
-    const track = stream.getVideoTracks()[0]!;
+    const stream = this.localStream;
+    const current = stream?.getVideoTracks()[0];
+    if (!current || !stream) throw new CallSdkError(SdkErrorCode.NO_CAMERA_IN_USE, 'No camera in use: switch cameras during a video call.');
+    const camera = await this.cameras.switch(current, this.mediaState.camera, (track) => this.useCamera(stream, track), deviceId);
+    this.events.emit('local-stream', stream);
+    await this.setMediaState({ camera });
+    return camera;
+  }
+
+  /** The track replaces the stream's video and the sender's; once media flows, the encoder must take its frames. */
+  private async useCamera(stream: MediaStream, track: MediaStreamTrack): Promise<boolean> {
     track.enabled = this.mediaState.videoEnabled;
-    await this.peer?.replaceVideoTrack(track);
-    this.localStream.addTrack(track);
-    this.events.emit('local-stream', this.localStream);
-    await this.setMediaState({ camera: this.mediaState.camera === 'front' ? 'back' : 'front' });
-    return this.mediaState.camera;
+    stream.getVideoTracks().forEach((old) => stream.removeTrack(old));
+    stream.addTrack(track);
+    const peer = this.peer;
+    if (!peer) return true;
+    const before = await peer.framesEncoded();
+    await peer.replaceVideoTrack(track);
+    // A disabled track sends black frames at a trickle, and nothing is encoded before media connects.
+    if (!this.mediaState.videoEnabled || !UP.includes(peer.pc.iceConnectionState)) return true;
+    const deadline = performance.now() + Timeouts.CLIENT_CAMERA_PROBE_MS;
+    while (performance.now() < deadline) {
+      await delay(50);
+      if ((await peer.framesEncoded()) > before) return true;
+    }
+    return false;
   }
 
   setMuted(muted: boolean): Promise<void> {
@@ -254,6 +320,7 @@ export class CallClient {
   }
 
   close(): void {
+    globalThis.removeEventListener?.('online', this.onOnline);
     this.teardown();
     this.connection.close();
   }
@@ -266,12 +333,14 @@ export class CallClient {
       if (!fresh(p)) return;
       this.incoming.set(p.callId, p);
       this.events.emit('incoming', p);
+      // The handlers have shown it: tell the caller it rings here (docs/protocol.md, call:ringing).
+      void this.connection.request('call:ringing', { callId: p.callId }).catch((error: unknown) => this.ringRefused(p.callId, error));
     });
     socket.on('call:ringing', (p) => fresh(p) && this.ringing(p.callId));
     socket.on('call:accepted', (p) => fresh(p) && this.accepted(p));
     socket.on('call:ended', (p) => fresh(p) && this.ended(p.callId, p.reason));
-    socket.on('call:answered-elsewhere', (p) => fresh(p) && this.incoming.delete(p.callId));
-    socket.on('call:declined-elsewhere', (p) => fresh(p) && this.incoming.delete(p.callId));
+    socket.on('call:answered-elsewhere', (p) => fresh(p) && this.incomingGone(p.callId, 'answered-elsewhere'));
+    socket.on('call:declined-elsewhere', (p) => fresh(p) && this.incomingGone(p.callId, 'declined-elsewhere'));
     socket.on('call:resume-token', (p) => p.callId === this.current?.callId && (this.resumeToken = p.resumeToken));
     socket.on('call:peer-reconnecting', (p) => fresh(p) && p.callId === this.current?.callId && this.update({ peerAway: true }));
     socket.on('call:peer-resumed', (p) => fresh(p) && p.callId === this.current?.callId && this.update({ peerAway: false }));
@@ -292,7 +361,7 @@ export class CallClient {
   }
 
   private begin(callId: string, phase: CallPhase, media: CallMedia, peerUserId: string, role: 'caller' | 'callee'): void {
-    this.current = { callId, phase, media, peerUserId, role, peerAway: false };
+    this.current = { callId, phase, media, peerUserId, role, peerAway: false, peerRinging: false };
     this.buffer = new SeqBuffer<Relayed>(
       (message) => void this.apply(message).catch((e: unknown) => this.events.emit('error', e as Error)),
     );
@@ -301,12 +370,50 @@ export class CallClient {
     this.answered = false;
     this.mediaConnected = false;
     this.resuming = false;
+    this.endedHere = false;
     this.events.emit('call', { ...this.current });
   }
 
   /** The callee is ringing: the outgoing call moved on, so the resync count starts over. */
   private ringing(callId: string): void {
-    if (this.current?.callId === callId && this.current.phase === 'outgoing') this.resyncTimer.arm();
+    if (this.current?.callId !== callId) {
+      // The callee's device can ring before our invite's ack has been handled: keep it for `call()`.
+      if (!this.current || this.current.phase === 'ended') this.earlyRinging.add(callId);
+      return;
+    }
+    if (this.current.phase !== 'outgoing') return;
+    this.resyncTimer.arm();
+    this.update({ peerRinging: true });
+  }
+
+  /** `call:ringing` refused: the call is over or taken (a stale `call:incoming`); anything else is an error. */
+  private ringRefused(callId: string, error: unknown): void {
+    const code = error instanceof CallSdkError ? error.code : '';
+    if (code === 'CALL_ALREADY_ENDED') return this.incomingGone(callId, 'cancelled');
+    if (code === 'ANSWERED_ELSEWHERE') return this.incomingGone(callId, 'answered-elsewhere');
+    this.events.emit('error', error as Error);
+  }
+
+  private incomingGone(callId: string, reason: IncomingGone['reason']): void {
+    if (this.incoming.delete(callId) && this.current?.callId !== callId) this.events.emit('incoming-gone', { callId, reason });
+  }
+
+  /** Answered: media should connect within CLIENT_NO_MEDIA_MS, or the user is told why it may not. */
+  private watchMedia(): void {
+    if (this.noMediaTimer || this.mediaConnected || !hasMedia()) return;
+    const callId = this.current?.callId;
+    this.noMediaTimer = setTimeout(() => {
+      this.noMediaTimer = null;
+      const call = this.current;
+      if (!call || call.callId !== callId || call.phase === 'ended' || this.mediaConnected) return;
+      const policy = this.options.iceTransportPolicy ?? 'all';
+      this.update({ noMedia: diagnoseNoMedia(this.iceServers?.iceServers ?? [], policy, Timeouts.CLIENT_NO_MEDIA_MS) });
+    }, Timeouts.CLIENT_NO_MEDIA_MS);
+  }
+
+  private clearNoMedia(): void {
+    if (this.noMediaTimer) clearTimeout(this.noMediaTimer);
+    this.noMediaTimer = null;
   }
 
   private accepted(event: ServerPayload<'call:accepted'>): void {
@@ -324,7 +431,8 @@ export class CallClient {
   /** The call is answered. The caller (impolite) offers first; the callee's connection is made on the offer. */
   private proceed(role: CallInfo['role']): void {
     this.answered = true;
-    if (this.current?.phase === 'outgoing') this.update({ phase: 'connecting' });
+    if (this.current?.phase === 'outgoing') this.update({ phase: 'connecting', peerRinging: false });
+    this.watchMedia();
     if (role === 'caller' && !this.peer && hasMedia() && this.localStream) this.createPeer(false).addLocalStream(this.localStream);
     this.resyncTimer.arm();
   }
@@ -350,14 +458,16 @@ export class CallClient {
               : null,
           }).catch(() => undefined),
         sendIceState: (state) => this.relay('call:ice-state', { callId, state }),
-        freshIceServers: () => this.connection.request('call:ice-servers', { callId }),
+        freshIceServers: () => this.freshIceServers(callId),
         onRemoteStream: (stream) => this.events.emit('remote-stream', stream),
+        onMediaStall: (stalled) => this.events.emit('media-stalled', stalled),
         onIceState: (state) => {
           this.events.emit('ice-state', state);
           if (state === 'connected' || state === 'completed') {
             this.mediaConnected = true;
             this.resyncTimer.clear();
-            this.update({ phase: 'connected' });
+            this.clearNoMedia();
+            this.update({ phase: 'connected', noMedia: undefined });
           }
         },
       },
@@ -377,8 +487,24 @@ export class CallClient {
     return this.peer;
   }
 
+  /**
+   * Fresh TURN credentials for an ICE restart. While media is down, the request doubles as a probe
+   * of the socket: no ack within CLIENT_SIGNALING_PROBE_MS means the path it rode is gone, so the
+   * socket reconnects now and the resume restarts ICE.
+   */
+  private async freshIceServers(callId: string): Promise<IceServersView> {
+    const probing = this.peer?.mediaDown ?? false;
+    try {
+      return await this.connection.request('call:ice-servers', { callId }, probing ? Timeouts.CLIENT_SIGNALING_PROBE_MS : undefined);
+    } catch (error) {
+      if (probing && error instanceof CallSdkError && error.code === SdkErrorCode.TIMEOUT) this.connection.reconnectNow();
+      throw error;
+    }
+  }
+
   /** Sends a relay or an ICE-state report; a refusal that says we are out of step asks `call:state`. */
   private async relay<E extends RelayEvent>(event: E, payload: ClientPayload<E>): Promise<void> {
+    if (this.resumeAck) await this.resumeAck;
     try {
       await this.connection.request(event, payload);
     } catch (error) {
@@ -443,14 +569,11 @@ export class CallClient {
     const call = this.current;
     if (!call || call.phase === 'ended' || !this.resumeToken || !this.buffer) return void (this.resuming = false);
     this.resuming = true;
+    let acked: () => void = () => undefined;
+    this.resumeAck = new Promise((resolve) => (acked = resolve));
     try {
-      const epoch = this.buffer.epoch;
-      const result = await this.connection.request('call:resume', {
-        callId: call.callId,
-        resumeToken: this.resumeToken,
-        lastSeq: this.buffer.lastSeq,
-        ...(epoch === undefined ? {} : { epoch }),
-      });
+      const result = await this.requestResume(call.callId, this.buffer);
+      this.openResumeGate(acked);
       // The replay came before the ack, in the ack's epoch; lifecycle events up to its version are old news.
       this.versions.raise(call.callId, result.version);
       this.buffer.adopt(result.epoch);
@@ -476,14 +599,43 @@ export class CallClient {
         this.createPeer(false).addLocalStream(this.localStream);
         return;
       }
-      if (this.peer && !UP.includes(this.peer.pc.iceConnectionState)) await this.restartIce();
+      // Media may look connected to ICE and still be dead (a switched network): the stall watch knows.
+      if (this.peer?.mediaDown) this.peer.restartUnlessUnderWay();
     } catch (error) {
       if (error instanceof CallSdkError && ['CALL_ALREADY_ENDED', 'RESUME_REFUSED', 'CALL_NOT_FOUND'].includes(error.code))
         return this.ended(call.callId, 'connection-lost');
       throw error;
     } finally {
+      this.openResumeGate(acked);
       this.resuming = false;
     }
+  }
+
+  /**
+   * One resume per device is served at a time: one that a dropped socket sent may still be winding
+   * down, so a RATE_LIMITED answer is waited out a few times before it counts as an error.
+   */
+  private async requestResume(callId: string, buffer: SeqBuffer<Relayed>): Promise<ClientResult<'call:resume'>> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const epoch = buffer.epoch;
+        const lastSeq = buffer.lastSeq;
+        return await this.connection.request('call:resume', {
+          callId,
+          resumeToken: this.resumeToken!,
+          lastSeq,
+          ...(epoch === undefined ? {} : { epoch }),
+        });
+      } catch (error) {
+        if (!(error instanceof CallSdkError) || error.code !== 'RATE_LIMITED' || attempt >= RESUME_ATTEMPTS) throw error;
+        await new Promise((resolve) => setTimeout(resolve, error.retryAfterMs ?? Timeouts.RESUME_BUSY_RETRY_MS));
+      }
+    }
+  }
+
+  private openResumeGate(acked: () => void): void {
+    this.resumeAck = null;
+    acked();
   }
 
   /**
@@ -519,10 +671,11 @@ export class CallClient {
 
   /** Without a reason when another device of ours answered (`call:state` told us). */
   private ended(callId: string, reason?: EndReason): void {
-    this.incoming.delete(callId);
+    this.incomingGone(callId, reason ?? 'answered-elsewhere');
     if (this.current?.callId !== callId || this.current.phase === 'ended') return;
     this.resyncTimer.clear();
-    this.update({ phase: 'ended', endReason: reason });
+    const endedBy = this.endedHere ? 'local' : reason && PEER_ENDED.includes(reason) ? 'remote' : 'platform';
+    this.update({ phase: 'ended', endReason: reason, endedBy, peerRinging: false });
     // The peer hung up: our side's summary still belongs on the call record.
     void this.reportSummary().finally(() => this.teardown());
   }
@@ -576,6 +729,7 @@ export class CallClient {
 
   private teardown(): void {
     this.resyncTimer.clear();
+    this.clearNoMedia();
     if (this.gapTimer) clearTimeout(this.gapTimer);
     this.gapTimer = null;
     this.resuming = false;

@@ -1,4 +1,5 @@
-import type { IceConnectionState, IceServersView, MediaState, ServerPayload } from '#contracts';
+import { type IceConnectionState, type IceServersView, type MediaState, type ServerPayload, Timeouts } from '#contracts';
+import { MediaStallWatch } from './media-stall-watch.js';
 
 export interface PeerSessionHooks {
   sendSdp(description: RTCSessionDescriptionInit, iceRestart: boolean): Promise<void>;
@@ -8,15 +9,18 @@ export interface PeerSessionHooks {
   freshIceServers(): Promise<IceServersView>;
   onRemoteStream(stream: MediaStream): void;
   onIceState(state: RTCIceConnectionState): void;
+  /** No media packet for Timeouts.CLIENT_MEDIA_STALL_MS (true), or packets again (false). */
+  onMediaStall?(stalled: boolean): void;
 }
 
-/** Like matrix-js-sdk: give a `disconnected` path this long to come back before restarting ICE. */
-const DISCONNECTED_RESTART_MS = 2000;
+const UP: readonly string[] = ['connected', 'completed'];
 
 /**
  * One RTCPeerConnection with perfect negotiation (W3C pattern): the server makes the caller
  * impolite and the callee polite, so crossing offers (two ICE restarts at once) resolve without
- * deadlock. Trickle ICE both ways; ICE restarts on `failed`, or `disconnected` for 2 s.
+ * deadlock. Trickle ICE both ways. ICE restarts as soon as media is down: no packet for
+ * CLIENT_MEDIA_STALL_MS, or ICE `disconnected` or `failed`; and again every
+ * CLIENT_ICE_RESTART_RETRY_MS while media stays down and the last negotiation has finished.
  */
 export class PeerSession {
   readonly pc: RTCPeerConnection;
@@ -24,6 +28,8 @@ export class PeerSession {
   private ignoreOffer = false;
   private restartPending = false;
   private restartTimer: ReturnType<typeof setTimeout> | null = null;
+  private lastRestartAt = -Infinity;
+  private readonly stallWatch: MediaStallWatch;
   private iceReports: Promise<void> = Promise.resolve();
   /** Negotiations started here, for tests and diagnostics: a camera switch must not add one. */
   offersMade = 0;
@@ -41,6 +47,19 @@ export class PeerSession {
     };
     this.pc.ontrack = ({ streams }) => streams[0] && this.hooks.onRemoteStream(streams[0]);
     this.pc.oniceconnectionstatechange = () => this.iceStateChanged();
+    this.stallWatch = new MediaStallWatch(
+      () => this.packetsReceived(),
+      (stalled) => {
+        this.hooks.onMediaStall?.(stalled);
+        if (stalled) this.restartUnlessUnderWay();
+        else void this.sendKeyFrame().catch(() => undefined);
+      },
+    );
+  }
+
+  /** Media is not flowing: ICE is not up, or no packet arrived for CLIENT_MEDIA_STALL_MS. */
+  get mediaDown(): boolean {
+    return this.stallWatch.stalled || !UP.includes(this.pc.iceConnectionState);
   }
 
   private answerWith: MediaStream | null = null;
@@ -65,6 +84,10 @@ export class PeerSession {
     const collision = description.type === 'offer' && (this.makingOffer || this.pc.signalingState !== 'stable');
     this.ignoreOffer = !this.polite && collision;
     if (this.ignoreOffer) return;
+    if (description.type === 'offer' && event.iceRestart) {
+      this.lastRestartAt = performance.now();
+      this.scheduleRetry();
+    }
     await this.pc.setRemoteDescription(description);
     if (description.type === 'offer' && this.answerWith) {
       this.addLocalStream(this.answerWith);
@@ -91,12 +114,24 @@ export class PeerSession {
    * an answer that may never come.
    */
   async restartIce(withdrawUnanswered = false): Promise<void> {
-    this.clearRestartTimer();
+    this.scheduleRetry();
     this.useIceServers(await this.hooks.freshIceServers());
+    this.lastRestartAt = performance.now();
     this.restartPending = true;
     if (withdrawUnanswered && this.pc.signalingState === 'have-local-offer' && !this.makingOffer)
       await this.pc.setLocalDescription({ type: 'rollback' });
     this.pc.restartIce();
+  }
+
+  /**
+   * Restarts ICE unless one is under way: ours or the peer's, begun less than
+   * CLIENT_ICE_RESTART_RETRY_MS ago (the retry covers it if it does not bring media back). After a
+   * resume, the peer's restart offer is often in the replay: answering it is the restart, and a
+   * second one of ours would only cost another round trip and another gathering.
+   */
+  restartUnlessUnderWay(): void {
+    if (performance.now() - this.lastRestartAt < Timeouts.CLIENT_ICE_RESTART_RETRY_MS) return;
+    void this.restartIce().catch(() => undefined);
   }
 
   async replaceVideoTrack(track: MediaStreamTrack): Promise<void> {
@@ -104,8 +139,46 @@ export class PeerSession {
     await sender?.replaceTrack(track);
   }
 
+  /** Video frames the encoder has taken so far: a track it drops (a depth camera's) leaves this still. */
+  async framesEncoded(): Promise<number> {
+    let frames = 0;
+    (await this.pc.getStats()).forEach((r: { type: string; kind?: string; framesEncoded?: number }) => {
+      if (r.type === 'outbound-rtp' && r.kind === 'video') frames += r.framesEncoded ?? 0;
+    });
+    return frames;
+  }
+
+  /**
+   * The path is back after a stall: the peer's decoder holds frames that refer to ones lost in the
+   * gap, and left alone Chromium spends about 3 s on retransmission requests before it asks for a
+   * key frame (measured). Pausing and resuming our video encoding makes the encoder start afresh
+   * with a key frame at once; the peer, whose media came back at the same moment, does the same for us.
+   */
+  private async sendKeyFrame(): Promise<void> {
+    for (const sender of this.pc.getSenders()) {
+      if (sender.track?.kind !== 'video') continue;
+      const parameters = sender.getParameters();
+      if (!parameters.encodings?.length) continue;
+      parameters.encodings.forEach((e) => (e.active = false));
+      await sender.setParameters(parameters);
+      const resumed = sender.getParameters();
+      resumed.encodings.forEach((e) => (e.active = true));
+      await sender.setParameters(resumed);
+    }
+  }
+
+  /** Media packets received so far, all streams: what the stall watch counts. */
+  async packetsReceived(): Promise<number> {
+    let packets = 0;
+    (await this.pc.getStats()).forEach((r: { type: string; packetsReceived?: number }) => {
+      if (r.type === 'inbound-rtp') packets += r.packetsReceived ?? 0;
+    });
+    return packets;
+  }
+
   close(): void {
     this.clearRestartTimer();
+    this.stallWatch.stop();
     this.pc.close();
   }
 
@@ -133,10 +206,22 @@ export class PeerSession {
     this.hooks.onIceState(state);
     // One report at a time, in order: the server's media grace reads them as a sequence.
     this.iceReports = this.iceReports.then(() => this.hooks.sendIceState(state)).catch(() => undefined);
-    if (state === 'connected' || state === 'completed') this.clearRestartTimer();
-    if (state === 'failed') void this.restartIce().catch(() => undefined);
-    if (state === 'disconnected' && !this.restartTimer)
-      this.restartTimer = setTimeout(() => void this.restartIce().catch(() => undefined), DISCONNECTED_RESTART_MS);
+    if (UP.includes(state)) this.stallWatch.start();
+    if (state === 'failed' || state === 'disconnected') this.restartUnlessUnderWay();
+  }
+
+  /**
+   * Media still down a while after a restart: gather again. Not while an offer waits for its answer
+   * (the peer's signaling may be away): a second offer would only cross the first.
+   */
+  private scheduleRetry(): void {
+    this.clearRestartTimer();
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = null;
+      if (this.pc.signalingState === 'closed' || !this.mediaDown) return;
+      if (this.pc.signalingState === 'stable' && !this.makingOffer) void this.restartIce().catch(() => undefined);
+      else this.scheduleRetry();
+    }, Timeouts.CLIENT_ICE_RESTART_RETRY_MS);
   }
 
   private clearRestartTimer(): void {
