@@ -1,13 +1,16 @@
 // Nest 12 ships ESM only, so jest runs in ESM mode (NODE_OPTIONS=--experimental-vm-modules)
 // and swc emits ES modules; a CommonJS transform cannot load @nestjs/* (createRequireEsmError).
-const swc = ['@swc/jest', {
-  jsc: {
-    target: 'es2022',
-    parser: { syntax: 'typescript', decorators: true },
-    transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false },
+const swc = [
+  '@swc/jest',
+  {
+    jsc: {
+      target: 'es2022',
+      parser: { syntax: 'typescript', decorators: true },
+      transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false },
+    },
+    module: { type: 'es6' },
   },
-  module: { type: 'es6' },
-}];
+];
 const shared = {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
@@ -31,6 +34,10 @@ module.exports = {
     { ...shared, displayName: 'browser', testMatch: ['<rootDir>/test/browser/**/*.browser-spec.ts'] },
     // Kills and restarts processes, a private Redis and a private Postgres: `npm run test:faults`.
     { ...shared, displayName: 'faults', testMatch: ['<rootDir>/test/faults/**/*.fault-spec.ts'] },
+    // Calls over impaired, cut and switched networks, in namespaces of their own (root): `npm run test:networks`.
+    { ...shared, displayName: 'networks', testMatch: ['<rootDir>/test/networks/**/*.network-spec.ts'] },
+    // Malformed input, a flood and an invite loop from signed-in users (issue 12): `npm run test:hostile`.
+    { ...shared, displayName: 'hostile', testMatch: ['<rootDir>/test/hostile/**/*.hostile-spec.ts'] },
   ],
   // A global option (ignored inside projects): e2e flows wait out real ring and grace timers.
   testTimeout: 60000,

@@ -121,6 +121,30 @@ describe('what each APNs answer does', () => {
   });
 });
 
+describe('transport failures', () => {
+  it('a GOAWAY whose last-stream-id covers the push is not a failure: the phone gets exactly one push', async () => {
+    const { token, callId } = await callScripted({ goaway: true, covering: true, times: 1 });
+    const detail = await platform.timeline(callId, (_, entries) => attempts(entries).some((a) => a.outcome === 'delivered'));
+    expect(attempts(detail.timeline).map((a) => a.outcome)).toEqual(['delivered']);
+    expect(platform.apns!.requestsFor(token).filter((r) => r.status === 200)).toHaveLength(1);
+  });
+
+  it.each([
+    ['a timed-out attempt', { hang: true }],
+    ['an attempt refused by GOAWAY', { goaway: true }],
+  ] as const)('%s keeps the apns-id it carried on the timeline', async (_, fault) => {
+    const { token, callId } = await callScripted({ ...fault, times: 1 });
+    const detail = await platform.timeline(callId, (_t, entries) => attempts(entries).some((a) => a.outcome === 'delivered'));
+    const [failed, sent] = platform.apns!.requestsFor(token);
+    const [first, second] = detail.timeline
+      .filter((t) => t.type === 'push-attempt')
+      .map((t) => t.data as { outcome: string; apnsId: string | null });
+    expect(first).toMatchObject({ outcome: 'retrying', apnsId: failed!.headers['apns-id'] });
+    expect(second).toMatchObject({ outcome: 'delivered', apnsId: sent!.apnsId });
+    expect(first!.apnsId).not.toBe(second!.apnsId);
+  });
+});
+
 describe('a call that stops ringing', () => {
   it('takes back VoIP pushes still backing off, so no phone rings for a call that is over', async () => {
     const { token, callId, caller } = await callScripted({ status: 503, reason: 'ServiceUnavailable' });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import type { ServerPayload } from '#contracts';
+import { type ServerPayload, Timeouts } from '#contracts';
+import { Redis } from 'ioredis';
 import { Platform, TestDevice } from '#testing';
 
 const GRACE_MS = 4000;
@@ -11,6 +12,7 @@ const candidate = (n: number) => ({
   sdpMLineIndex: 0,
 });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 let platform: Platform;
 
 beforeAll(async () => {
@@ -144,6 +146,56 @@ describe('signaling interruptions', () => {
     await callee.next('call:ended', (p) => p.callId === callId);
   });
 
+  it('a sender whose node died mid-relay resumes elsewhere: its stream begins a new epoch, so no seq is reused', async () => {
+    const doomed = await platform.addGateway();
+    const { caller, callee, callId, callerAccepted } = await connectedCall(doomed, platform.gateways[1]);
+    const seen: { seq: number; epoch: number }[] = [];
+    let third!: (relay: { seq: number; epoch: number }) => void;
+    const thirdRelay = new Promise<{ seq: number; epoch: number }>((resolve) => (third = resolve));
+    callee.socket.on('call:ice-candidate', ({ seq, epoch }: { seq: number; epoch: number }) => {
+      seen.push({ seq, epoch });
+      if (seen.length === 3) third({ seq, epoch });
+    });
+    for (const n of [1, 2]) await caller.must('call:ice-candidate', { callId, candidate: candidate(n) });
+    await callee.next('call:ice-candidate', (p) => p.candidate?.candidate === candidate(2).candidate);
+    // The doomed node forwarded the last one but dies before its store lands: roll the store back.
+    const redis = new Redis(platform.redisUrl);
+    const state = `${platform.redisPrefix}call:{${callId}}:relay:device:${callee.userId}:${callee.deviceId}`;
+    const last = seen[1]!;
+    await redis.hset(state, 'seq', last.seq - 1);
+    await redis.xdel(state.replace(':relay:', ':outbox:'), `${last.seq}-0`);
+    await redis.quit();
+    await doomed.stop('SIGKILL');
+
+    const back = await platform.reconnect(caller, platform.gateways[0]);
+    expect(await resume(back, callId, callerAccepted.resumeToken)).toMatchObject({ ok: true });
+    await back.must('call:ice-candidate', { callId, candidate: candidate(3) });
+    // Reusing the lost seq in the same epoch would make the peer drop candidate 3 as a duplicate; a
+    // larger epoch makes its seq buffer apply what it holds and start over.
+    expect((await thirdRelay).epoch).toBeGreaterThan(last.epoch);
+    await back.must('call:hangup', { callId });
+  });
+
+  it('an ended call keeps its replay streams for a minute, not hours', async () => {
+    const { caller, callee, callId } = await connectedCall();
+    await caller.must('call:ice-candidate', { callId, candidate: candidate(1) });
+    await callee.next('call:ice-candidate', (p) => p.candidate?.candidate === candidate(1).candidate);
+    await caller.must('call:hangup', { callId });
+    // The node shortens the expiry before it tells its sockets of the end.
+    await callee.next('call:ended', (p) => p.callId === callId);
+    const redis = new Redis(platform.redisUrl);
+    try {
+      const keys = await redis.keys(`${platform.redisPrefix}call:{${callId}}:*`);
+      expect(keys.length).toBeGreaterThanOrEqual(2);
+      for (const key of keys) {
+        const ttl = await redis.pttl(key);
+        expect([key, ttl > 0 && ttl <= Timeouts.ENDED_CALL_OUTBOX_MS]).toEqual([key, true]);
+      }
+    } finally {
+      await redis.quit();
+    }
+  });
+
   it('a party whose node died and who never comes back: the peer is told, and the call ends as connection-lost', async () => {
     const doomed = await platform.addGateway();
     const { caller, callId } = await connectedCall(platform.gateways[1], doomed);
@@ -172,6 +224,46 @@ describe('signaling interruptions', () => {
     expect(await resume(back, callId, callerAccepted.resumeToken)).toMatchObject({ ok: true, data: { state: 'active' } });
     await callee.next('call:peer-resumed', (p) => p.callId === callId);
     await back.must('call:hangup', { callId });
+  });
+});
+
+describe('two sockets of one device', () => {
+  it('the socket that resumed last carries the call; the other keeps hearing the device but may not send', async () => {
+    const { caller, callee, callId, callerAccepted } = await connectedCall();
+    // The app opened a second socket (on another node) without closing the first, and resumed there.
+    const second = await platform.reconnect(caller, platform.gateways[1]);
+    const resumed = await resume(second, callId, callerAccepted.resumeToken);
+    expect(resumed).toMatchObject({ ok: true, data: { state: 'active', role: 'caller' } });
+    if (!resumed.ok) throw new Error('unreachable');
+    await callee.next('call:peer-resumed', (p) => p.callId === callId);
+
+    // The first socket no longer carries the call, on its own node or any other.
+    for (const [event, payload] of [
+      ['call:ice-candidate', { callId, candidate: candidate(1) }],
+      ['call:ice-state', { callId, state: 'connected' }],
+      ['call:ice-servers', { callId }],
+    ] as const)
+      expect([event, await caller.send(event, payload as never)]).toEqual([
+        event,
+        { ok: false, error: { code: 'NOT_A_PARTY', message: expect.any(String) } },
+      ]);
+    await second.must('call:ice-candidate', { callId, candidate: candidate(2) });
+    await callee.next('call:ice-candidate', (p) => p.candidate?.candidate === candidate(2).candidate);
+    expect(candidatesFor(callee, callId)).not.toContain(candidate(1).candidate);
+
+    // Both sockets are still the device: what is addressed to it reaches both.
+    await callee.must('call:ice-candidate', { callId, candidate: candidate(3) });
+    await second.next('call:ice-candidate', (p) => p.candidate?.candidate === candidate(3).candidate);
+    await caller.next('call:ice-candidate', (p) => p.candidate?.candidate === candidate(3).candidate);
+
+    // The last resume wins: the first socket can take the call back with a token it holds.
+    expect(await resume(caller, callId, resumed.data.resumeToken)).toMatchObject({ ok: true, data: { state: 'active' } });
+    expect(await second.send('call:ice-candidate', { callId, candidate: candidate(4) })).toMatchObject({
+      ok: false,
+      error: { code: 'NOT_A_PARTY' },
+    });
+    await caller.must('call:hangup', { callId });
+    await second.next('call:ended', (p) => p.callId === callId);
   });
 });
 

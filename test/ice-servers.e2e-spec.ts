@@ -47,6 +47,10 @@ describe('ICE servers issued by the platform, checked by a real coturn', () => {
       expect(view.iceServers.find((s) => s.urls.some((u) => u.startsWith('stun:')))).toBeDefined();
       expect((await tryTurnAllocation(coturn, credentials)).ok).toBe(true);
     }
+    const stranger = await fetch(`${platform.gateway.url}/ice-servers?callId=${callId}`, {
+      headers: { authorization: `Bearer ${await platform.token(`t-x-${tag}`)}` },
+    });
+    expect([stranger.status, await stranger.json()]).toEqual([404, { code: 'CALL_NOT_FOUND', message: expect.any(String) }]);
     await caller.must('call:hangup', { callId });
   });
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
+import { SignJWT } from 'jose';
 import { io } from 'socket.io-client';
 import { MAX_CANDIDATE_BYTES, MAX_SDP_BYTES, SIGNALING_NAMESPACE } from '#contracts';
 import { AppProcess, Platform, TestDevice, freePort, mintToken } from '#testing';
@@ -32,7 +33,16 @@ function refusal(auth: Record<string, unknown>): Promise<{ message: string; data
   });
 }
 
+const signed = (alg: string, secret: string) =>
+  new SignJWT({}).setProtectedHeader({ alg }).setSubject('eve').setExpirationTime('1h').sign(new TextEncoder().encode(secret));
+
 describe('authentication at the handshake', () => {
+  it('refuses HTTP long-polling at once: the nodes share no sessions, so only WebSocket works', async () => {
+    const polling = await fetch(`${platform.gateway.url}/socket.io/?EIO=4&transport=polling`);
+    expect(polling.status).toBe(400);
+    expect(await polling.json()).toMatchObject({ message: 'Transport unknown' });
+  });
+
   it.each([
     ['no token', async () => ({ deviceId: 'd1' }), 'AUTH_TOKEN_MISSING'],
     ['a malformed token', async () => ({ token: 'not-a-jwt', deviceId: 'd1' }), 'AUTH_TOKEN_INVALID'],
@@ -47,6 +57,16 @@ describe('authentication at the handshake', () => {
       'AUTH_TOKEN_EXPIRED',
     ],
     ['a bad device id', async () => ({ token: await platform.token('eve'), deviceId: 'has spaces' }), 'DEVICE_ID_INVALID'],
+    [
+      'an appState that is neither foreground nor background',
+      async () => ({ token: await platform.token('eve'), deviceId: 'd1', appState: 'asleep' }),
+      'VALIDATION_FAILED',
+    ],
+    [
+      'a token signed with the right secret but an algorithm other than HS256',
+      async () => ({ token: await signed('HS512', platform.jwtSecret), deviceId: 'd1' }),
+      'AUTH_TOKEN_INVALID',
+    ],
   ])('refuses %s with a stable code', async (_, auth, code) => {
     const error = await refusal(await auth());
     expect(error.data?.code).toBe(code);
@@ -85,6 +105,43 @@ describe('every message gets an answer; bad ones change nothing', () => {
     expect(bob.eventsFor(callId)).toEqual(['call:incoming', 'call:accepted']);
     expect((await platform.db.query('SELECT state FROM calls WHERE id = $1', [callId])).rows[0].state).toBe('active');
     await alice.must('call:hangup', { callId });
+  });
+
+  it('answers per-call messages on a ringing call by who sends them: the caller is a party, a ringing device carries nothing', async () => {
+    const caller = await platform.device('ring-alice');
+    const callee = await platform.device('ring-bob');
+    const { callId } = await caller.must('call:invite', { calleeId: 'ring-bob', media: 'video', idempotencyKey: key() });
+    await callee.next('call:incoming', (p) => p.callId === callId);
+    await callee.must('call:ringing', { callId });
+    const relays = [
+      ['call:sdp', { callId, description: { type: 'offer', sdp: 'v=0' } }],
+      ['call:ice-candidate', { callId, candidate: null }],
+      ['call:media-state', { callId, state: { camera: 'front', videoEnabled: true, audioMuted: false } }],
+    ] as const;
+    const sample = { callId, sample: { at: new Date().toISOString(), rttMs: 20 } };
+    const code = async (device: TestDevice, event: string, payload: unknown) => {
+      const ack = (await device.send(event as 'call:sdp', payload as never)) as { ok: boolean; error?: { code: string } };
+      return ack.ok ? 'ok' : ack.error!.code;
+    };
+
+    // Relays wait for call:accepted (there is no callee device to relay to); ICE has nothing to report yet.
+    for (const [event, payload] of relays) expect([event, await code(caller, event, payload)]).toEqual([event, 'NOT_A_PARTY']);
+    expect(await code(caller, 'call:ice-state', { callId, state: 'checking' })).toBe('CALL_NOT_ACTIVE');
+    expect(await code(caller, 'call:ice-servers', { callId })).toBe('ok');
+    // A ringing callee device has not answered, so its socket carries nothing of the call.
+    for (const [event, payload] of relays) expect([event, await code(callee, event, payload)]).toEqual([event, 'NOT_A_PARTY']);
+    expect(await code(callee, 'call:ice-state', { callId, state: 'checking' })).toBe('NOT_A_PARTY');
+    expect(await code(callee, 'call:ice-servers', { callId })).toBe('NOT_A_PARTY');
+    // Quality reports come only from a socket that carries (or recently carried) the call: the
+    // ringing caller's does; a ringing callee device carries nothing of it (see protocol.md).
+    expect(await code(caller, 'call:quality', sample)).toBe('ok');
+    expect(await code(callee, 'call:quality', sample)).toBe('NOT_A_PARTY');
+    expect((await platform.db.query('SELECT state FROM calls WHERE id = $1', [callId])).rows[0].state).toBe('ringing');
+
+    // Once answered, the same report from the caller counts.
+    await callee.must('call:accept', { callId });
+    expect(await code(caller, 'call:ice-state', { callId, state: 'checking' })).toBe('ok');
+    await caller.must('call:hangup', { callId });
   });
 
   it.each([
@@ -130,25 +187,28 @@ describe('every message gets an answer; bad ones change nothing', () => {
     });
   });
 
-  it('says the calls app is unavailable instead of hanging, and reports it in health', async () => {
-    const gateway = await AppProcess.start(
-      'gateway',
-      { ...platform.gatewayEnv(platform.sharedEnv()), CALLS_URL: `http://127.0.0.1:${await freePort()}`, CALLS_REQUEST_TIMEOUT_MS: '1000' },
-      { ready: false },
-    );
+  it('says the calls app is unavailable instead of hanging, and stays ready for relays and resumes', async () => {
+    // start() waits for readiness: a gateway whose calls app is down still takes sockets.
+    const gateway = await AppProcess.start('gateway', {
+      ...platform.gatewayEnv(platform.sharedEnv()),
+      CALLS_URL: `http://127.0.0.1:${await freePort()}`,
+      CALLS_REQUEST_TIMEOUT_MS: '1000',
+    });
     try {
       const device = await TestDevice.connect(gateway.url, await platform.token('lonely'), 'lonely');
       const ack = await device.send('call:invite', { calleeId: 'anyone', media: 'video', idempotencyKey: key() });
       expect(ack).toEqual({ ok: false, error: { code: 'CALLS_UNAVAILABLE', message: expect.any(String) } });
       device.close();
-      const health = await fetch(`${gateway.url}/health`);
-      expect(health.status).toBe(503);
-      expect(await health.json()).toMatchObject({
-        code: 'NOT_READY',
-        status: 'error',
-        error: { calls: { status: 'down' } },
-        info: { redis: { status: 'up' } },
-      });
+      const ready = await fetch(`${gateway.url}/health/ready`);
+      expect([ready.status, await ready.json()]).toEqual([
+        200,
+        expect.objectContaining({ status: 'ok', info: { redis: expect.objectContaining({ status: 'up' }) } }),
+      ]);
+      expect((await fetch(`${gateway.url}/health/live`)).status).toBe(200);
+      // Dashboards and alerts still see the outage, on its own check.
+      const calls = await fetch(`${gateway.url}/health/calls`);
+      expect(calls.status).toBe(503);
+      expect(await calls.json()).toMatchObject({ code: 'NOT_READY', status: 'error', error: { calls: { status: 'down' } } });
     } finally {
       await gateway.stop();
     }

@@ -13,7 +13,7 @@ beforeAll(async () => {
 }, 20_000);
 afterAll(async () => coturn?.stop());
 
-function mint(options: { callId?: string; now?: Date; secret?: string } = {}) {
+function mint(options: { callId?: string; now?: Date; secret?: string; userId?: string } = {}) {
   const view = mintTurnCredentials({
     secret,
     userId: 'alice',
@@ -53,6 +53,10 @@ describe('TURN REST credentials against a real coturn', () => {
     const credentials = mint({ callId: randomUUID() });
     expect(credentials.username).toMatch(/^\d+:alice:[0-9a-f-]{36}$/);
     await expectAllocated(credentials);
+  });
+
+  it('allocates for a user id that coturn would refuse as it is ("union" and "select")', async () => {
+    await expectAllocated(mint({ userId: 'union-select-fan', callId: randomUUID() }));
   });
 
   it('refuses credentials whose expiry has passed', async () => {

@@ -126,10 +126,16 @@ describe('waking the callee with VoIP pushes', () => {
     expect(new Set(attempts.map((a) => a.actorDeviceId))).toEqual(new Set(['phone', 'ipad']));
 
     await caller.must('call:hangup', { callId });
-    await new Promise((r) => setTimeout(r, 300));
-    // Exactly one push per device: no duplicate, and no VoIP push for the hangup.
-    expect(platform.apns!.requestsFor(devices.phone.voip)).toHaveLength(1);
-    expect(platform.apns!.requestsFor(devices.ipad.voip)).toHaveLength(1);
+    phone.close();
+    // Exactly one push per device: no duplicate, and no VoIP push for the hangup. The hangup was
+    // committed before the next call, so the next call's push is the next thing each device gets.
+    const next = await invite(calleeId);
+    const forCall = (id: string) => (r: { payload: unknown }) => (r.payload as { callId?: string }).callId === id;
+    await Promise.all(Object.values(devices).map((d) => platform.apns!.waitFor((r) => r.token === d.voip && forCall(next.callId)(r))));
+    for (const d of Object.values(devices)) {
+      expect(platform.apns!.requestsFor(d.voip).map((r) => (r.payload as { callId: string }).callId)).toEqual([callId, next.callId]);
+    }
+    await next.caller.must('call:cancel', { callId: next.callId });
   });
 
   it('cancel while ringing sends no VoIP push; an offline device gets a missed-call alert, a connected one does not', async () => {
@@ -226,25 +232,33 @@ describe('device registration', () => {
     expect(await response.json()).toMatchObject({ code: 'AUTH_TOKEN_MISSING' });
   });
 
-  it('refreshes a device in place and moves a token that is registered again elsewhere', async () => {
+  it("refreshes a device in place and moves a token between one user's devices, never to another user", async () => {
     const body = valid();
     expect((await platform.registerDevice('mover-1', 'old-phone', body)).status).toBe(200);
     expect((await platform.registerDevice('mover-1', 'old-phone', { ...body, appVersion: '2.1' })).status).toBe(200);
-    // The same phone, now signed in as someone else: the token follows the new registration.
-    expect((await platform.registerDevice('mover-2', 'new-phone', body)).status).toBe(200);
-    const { rows } = await platform.db.query(
-      'SELECT user_id, device_id, voip_token, app_version FROM devices WHERE user_id LIKE $1 ORDER BY user_id',
-      ['mover-%'],
-    );
-    expect(rows).toEqual([
+    // The same account on a phone restored from a backup: the token follows the new registration.
+    expect((await platform.registerDevice('mover-1', 'new-phone', body)).status).toBe(200);
+    // Someone else signing in on that phone before mover-1 signed out is refused: mover-1 keeps it.
+    const taken = await platform.registerDevice('mover-2', 'their-phone', body);
+    expect(taken).toMatchObject({ status: 409, body: { code: 'PUSH_TOKEN_IN_USE' } });
+    const devices = () =>
+      platform.db
+        .query('SELECT user_id, device_id, voip_token, app_version FROM devices WHERE user_id LIKE $1 ORDER BY user_id, device_id', [
+          'mover-%',
+        ])
+        .then((r) => r.rows);
+    expect(await devices()).toEqual([
+      { user_id: 'mover-1', device_id: 'new-phone', voip_token: body.voipToken, app_version: '2.0' },
       { user_id: 'mover-1', device_id: 'old-phone', voip_token: null, app_version: '2.1' },
-      { user_id: 'mover-2', device_id: 'new-phone', voip_token: body.voipToken, app_version: '2.0' },
     ]);
+    // Once mover-1 signs out on it, the phone's token is free for the next account.
     const removed = await fetch(`${platform.calls.url}/devices/new-phone`, {
       method: 'DELETE',
-      headers: { authorization: `Bearer ${await platform.token('mover-2')}` },
+      headers: { authorization: `Bearer ${await platform.token('mover-1')}` },
     });
     expect(removed.status).toBe(204);
+    expect((await platform.registerDevice('mover-2', 'their-phone', body)).status).toBe(200);
+    expect((await devices()).find((d) => d.user_id === 'mover-2')).toMatchObject({ voip_token: body.voipToken });
   });
 });
 

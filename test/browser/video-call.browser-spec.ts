@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import type { CallDetailView } from '#contracts';
-import { Coturn, Platform, launchChromium, waitInPage } from '#testing';
+import { Coturn, Platform, launchChromium, sustainedProgress, waitInPage } from '#testing';
 
 /** What the tests read from the reference client (window.app in apps/web-client). */
 type App = {
@@ -146,16 +146,13 @@ describe('calls in real browsers', () => {
         20_000,
         'media loss noticed',
       );
-      const back = Date.now();
       await coturn.revive();
-      await waitInPage(
-        carol,
-        () => app.client!.current?.phase === 'connected' && ['connected', 'completed'].includes(app.client!.peer!.pc.iceConnectionState),
-        30_000,
-        'ICE reconnected',
-      );
-      await Promise.all([expectDecoding(carol), expectDecoding(dave)]);
-      console.log(`e. media interruption: coturn back → frames decoding again in ${Date.now() - back} ms`);
+      // From coturn answering again to new frames decoding on both sides, sustained (not a jitter buffer emptying).
+      const recoveryMs = await sustainedProgress([carol, dave], framesDecoded, performance.now(), 30_000);
+      console.log(`e. media interruption: coturn back → frames decoding again in ${recoveryMs} ms`);
+      expect(await carol.evaluate(() => app.client!.current?.phase)).toBe('connected');
+      // The figure is logged, not asserted against 2 s: on a shared 2-core machine it measured
+      // 2.3–2.8 s (3.1–4.1 s before the stall watch), and a bar the load decides would only be flaky.
       const detail = await platform.timeline(callId, (t) => t.includes('ice-restart'));
       expect(detail.timeline.map((t) => t.type)).toEqual(expect.arrayContaining(['ice-state', 'ice-restart']));
     }, 90_000);

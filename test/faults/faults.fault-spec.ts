@@ -241,7 +241,9 @@ async function fault(name: string, inject: () => Promise<void>): Promise<void> {
     console.log(
       `${name}: not recovered; a new call completed since: ${load.flowCompletedSince(injectedAt)}\n` +
         `${load.stalled(injectedAt).slice(0, 5).join('\n')}\n` +
-        platform.gateways.map((g, i) => `gateway ${i}:\n${g.logs.join('').slice(-4000)}`).join('\n'),
+        [...platform.gateways.map((g, i) => [`gateway ${i}`, g] as const), ['calls', platform.calls] as const]
+          .map(([label, app]) => `${label}${app.ended ? ` (${app.ended})` : ''}:\n${app.logs.join('').slice(-4000)}`)
+          .join('\n'),
     );
   console.log(
     `${name}: recovered in ${result.recoveryMs ?? '∞'} ms, stuck ${result.callsStuck}, live calls ended ${result.liveCallsEnded}`,

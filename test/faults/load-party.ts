@@ -198,6 +198,8 @@ export class LoadParty {
       forceNew: true,
       timeout: 5_000,
     });
+    // Before the handshake ends: what the node sends right after it can share a read with CONNECT.
+    socket.onAny((event: ServerEventName, payload: Record<string, unknown>) => this.receive(event, payload));
     await new Promise<void>((resolve, reject) => {
       // A node that accepts the socket but never completes the handshake must not hold us forever.
       const timer = setTimeout(() => fail(new Error('handshake timed out')), CONNECT_TIMEOUT_MS);
@@ -212,7 +214,6 @@ export class LoadParty {
       });
       socket.once('connect_error', fail);
     });
-    socket.onAny((event: ServerEventName, payload: Record<string, unknown>) => this.receive(event, payload));
     socket.on('disconnect', () => {
       if (this.closed || this.socket !== socket) return;
       this.reconnects += 1;

@@ -1,18 +1,35 @@
 import { existsSync } from 'node:fs';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import type { NetNamespace } from './net-namespace.js';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+export interface ChromiumOptions {
+  cameras?: number;
+  /** Runs the browser inside this network namespace: one party whose network a test cuts or moves. */
+  namespace?: NetNamespace;
+  /**
+   * Plain-http origins to treat as secure (getUserMedia needs a secure context): a browser in a
+   * namespace reaches the gateway on the host's veth address, which is not localhost.
+   */
+  secureOrigins?: string[];
+  /** More Chromium switches. */
+  args?: string[];
+}
 
 /**
  * Debian's Chromium, headless, with fake cameras (a front/back switch needs two) and a fake
  * microphone. Never a downloaded browser; if Chromium is missing the suite fails, it never skips.
+ * `cameras: 1` is a device with nothing to switch to.
  */
-export async function launchChromium(): Promise<Browser> {
+export async function launchChromium(options: ChromiumOptions = {}): Promise<Browser> {
   if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium (.ci/run does)`);
   return chromium.launch({
-    executablePath: CHROMIUM,
+    executablePath: options.namespace ? await options.namespace.wrap(CHROMIUM) : CHROMIUM,
     headless: true,
     args: [
+      ...(options.secureOrigins?.length ? [`--unsafely-treat-insecure-origin-as-secure=${options.secureOrigins.join(',')}`] : []),
+      ...(options.args ?? []),
       '--no-sandbox',
       '--disable-gpu',
       '--disable-quic',
@@ -21,9 +38,9 @@ export async function launchChromium(): Promise<Browser> {
       '--disable-component-update',
       '--disable-sync',
       '--use-fake-ui-for-media-stream',
-      // Three fake cameras: fake_device_1 is a Y16 depth stream that the video encoder drops, so the
-      // camera-switch test moves from fake_device_0 to fake_device_2 (both ordinary colour cameras).
-      '--use-fake-device-for-media-stream=device-count=3',
+      // Three fake cameras by default: fake_device_1 is a Y16 depth stream that the video encoder
+      // drops, and none reports a facingMode, so a switch must skip the depth camera on its own.
+      `--use-fake-device-for-media-stream=device-count=${options.cameras ?? 3}`,
       // The remote <video> plays unmuted; without this, autoplay is blocked and nothing renders.
       '--autoplay-policy=no-user-gesture-required',
     ],

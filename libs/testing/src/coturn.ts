@@ -10,6 +10,8 @@ export interface CoturnOptions {
   /** static-auth-secret: what mintTurnCredentials signs with. */
   secret: string;
   realm?: string;
+  /** PEM certificate and key: coturn then also serves TURN over TLS, on `tlsPort`. */
+  tls?: { cert: string; key: string };
 }
 
 const HOST = '127.0.0.1';
@@ -31,6 +33,8 @@ export class Coturn {
     readonly port: number,
     private readonly dir: string,
     private readonly configFile: string,
+    /** TURN over TLS (TCP), when started with `tls`. */
+    readonly tlsPort: number | null,
   ) {}
 
   get url(): string {
@@ -40,6 +44,11 @@ export class Coturn {
   static async start(options: CoturnOptions): Promise<Coturn> {
     const dir = await mkdtemp(join(tmpdir(), 'vc-coturn-'));
     const port = await freeUdpAndTcpPort();
+    const tlsPort = options.tls ? await freeUdpAndTcpPort() : null;
+    if (options.tls) {
+      await writeFile(join(dir, 'cert.pem'), options.tls.cert);
+      await writeFile(join(dir, 'key.pem'), options.tls.key, { mode: 0o600 });
+    }
     const minPort = 40_000 + randomInt(20) * 1000;
     const config = [
       `listening-ip=${HOST}`,
@@ -51,7 +60,7 @@ export class Coturn {
       `static-auth-secret=${options.secret}`,
       `realm=${options.realm ?? 'test.local'}`,
       'fingerprint',
-      'no-tls',
+      ...(options.tls ? [`tls-listening-port=${tlsPort}`, `cert=${join(dir, 'cert.pem')}`, `pkey=${join(dir, 'key.pem')}`] : ['no-tls']),
       'no-dtls',
       'no-cli',
       // Tests relay between loopback peers; coturn refuses that with 403 Forbidden IP otherwise. Never in production.
@@ -64,7 +73,7 @@ export class Coturn {
     ];
     const configFile = join(dir, 'turnserver.conf');
     await writeFile(configFile, `${config.join('\n')}\n`, { mode: 0o600 });
-    const coturn = new Coturn(port, dir, configFile);
+    const coturn = new Coturn(port, dir, configFile, tlsPort);
     try {
       await coturn.spawn();
     } catch (error) {

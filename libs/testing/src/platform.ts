@@ -6,6 +6,7 @@ import pg from 'pg';
 import type { CallDetailView } from '#contracts';
 import { ApnsSandbox } from '../../../apps/apns-sandbox/src/index.js';
 import { AppProcess, runMigrations } from './app-process.js';
+import { pollUntil } from './poll-until.js';
 import { TestDevice, mintToken } from './signaling-client.js';
 import { TEST_REDIS_URL, createTestDatabase, deleteRedisKeys, testRedisPrefix } from './test-database.js';
 
@@ -13,6 +14,8 @@ export interface PlatformOptions {
   gateways?: number;
   ringTimeoutMs?: number;
   notifier?: boolean;
+  /** The APNs sandbox's per-connection stream limit (HTTP/2 SETTINGS), as APNs sets its own. */
+  apnsMaxConcurrentStreams?: number;
   env?: Record<string, string>;
   /** A Redis of the suite's own (a PrivateRedis), for suites that kill it; the shared one otherwise. */
   redisUrl?: string;
@@ -21,6 +24,10 @@ export interface PlatformOptions {
    * suite's database is created and migrated there and dropped at stop; the shared server otherwise.
    */
   postgresUrl?: string;
+  /** A Redis Cluster's seed URLs (a PrivateRedisCluster's `urls`); every app then runs on the cluster. */
+  redisClusterNodes?: string[];
+  /** Calls app instances sharing the database; gateway node i talks to instance i mod n. */
+  callsInstances?: number;
 }
 
 /**
@@ -32,7 +39,8 @@ export class Platform {
   readonly adminToken = randomBytes(16).toString('hex');
   readonly resumeSecret = randomBytes(32).toString('hex');
   gateways: AppProcess[] = [];
-  calls!: AppProcess;
+  /** Every calls instance; `calls` is the first. */
+  callsNodes: AppProcess[] = [];
   notifier: AppProcess | null = null;
   /** The APNs sandbox the notifier sends to (in this test process, so tests can script and inspect it). */
   apns: ApnsSandbox | null = null;
@@ -79,10 +87,11 @@ export class Platform {
       AUTH_JWT_SECRET: this.jwtSecret,
       RING_TIMEOUT_MS: String(options.ringTimeoutMs ?? 45_000),
     };
-    this.calls = await AppProcess.start('calls', this.callsEnv);
+    // One after another: each boot gets the health timeout to itself on a loaded machine.
+    for (let i = 0; i < (options.callsInstances ?? 1); i += 1) this.callsNodes.push(await AppProcess.start('calls', this.callsEnv));
     // allSettled, not all: gateways that did start must be known to stop() when another one failed.
     const gateways = await Promise.allSettled(
-      Array.from({ length: options.gateways ?? 1 }, () => AppProcess.start('gateway', this.gatewayEnv(shared))),
+      Array.from({ length: options.gateways ?? 1 }, (_, i) => AppProcess.start('gateway', this.gatewayEnv(shared, i))),
     );
     this.gateways = gateways.flatMap((g) => (g.status === 'fulfilled' ? [g.value] : []));
     const failed = gateways.find((g) => g.status === 'rejected');
@@ -97,10 +106,15 @@ export class Platform {
     return this.gateways[0]!;
   }
 
-  gatewayEnv(shared: Record<string, string>): Record<string, string> {
+  get calls(): AppProcess {
+    return this.callsNodes[0]!;
+  }
+
+  /** The env of gateway node `index` (which calls instance it talks to depends on it). */
+  gatewayEnv(shared: Record<string, string>, index = 0): Record<string, string> {
     return {
       ...shared,
-      CALLS_URL: this.calls.url,
+      CALLS_URL: this.callsNodes[index % this.callsNodes.length]!.url,
       AUTH_JWT_SECRET: this.jwtSecret,
       RESUME_TOKEN_SECRET: this.resumeSecret,
       STUN_URLS: 'stun:127.0.0.1:3478',
@@ -110,15 +124,16 @@ export class Platform {
   sharedEnv(options: PlatformOptions = {}): Record<string, string> {
     return {
       REDIS_URL: options.redisUrl ?? this.redisUrl,
+      ...(options.redisClusterNodes ? { REDIS_CLUSTER_NODES: options.redisClusterNodes.join(',') } : {}),
       REDIS_PREFIX: this.redisPrefix,
       INTERNAL_API_TOKEN: 'internal-test-token-0123456789',
       ...options.env,
     };
   }
 
-  /** One more gateway node, e.g. to kill or drain without disturbing the others. */
-  async addGateway(): Promise<AppProcess> {
-    const gateway = await AppProcess.start('gateway', this.gatewayEnv(this.sharedEnv(this.options)));
+  /** One more gateway node, e.g. to kill or drain without disturbing the others, or to inspect (`env`). */
+  async addGateway(env: Record<string, string> = {}): Promise<AppProcess> {
+    const gateway = await AppProcess.start('gateway', { ...this.gatewayEnv(this.sharedEnv(this.options), this.gateways.length), ...env });
     this.gateways.push(gateway);
     return gateway;
   }
@@ -135,7 +150,7 @@ export class Platform {
   async restartGateway(index: number): Promise<AppProcess> {
     const old = this.gatewayAt(index);
     await old.stop();
-    const gateway = await AppProcess.start('gateway', this.gatewayEnv(this.sharedEnv(this.options)), { port: old.port });
+    const gateway = await AppProcess.start('gateway', this.gatewayEnv(this.sharedEnv(this.options), index), { port: old.port });
     this.gateways[index] = gateway;
     return gateway;
   }
@@ -153,15 +168,16 @@ export class Platform {
     return again;
   }
 
-  token(userId: string, name?: string): Promise<string> {
-    return mintToken(this.jwtSecret, userId, { name });
+  /** `expiresIn`: a jose time span ('3s', '-10s' for one already expired); an hour if unsaid. */
+  token(userId: string, name?: string, expiresIn?: string): Promise<string> {
+    return mintToken(this.jwtSecret, userId, { name, expiresIn });
   }
 
   async device(
     userId: string,
-    options: { deviceId?: string; gateway?: AppProcess; name?: string; appState?: 'foreground' | 'background' } = {},
+    options: { deviceId?: string; gateway?: AppProcess; name?: string; appState?: 'foreground' | 'background'; expiresIn?: string } = {},
   ): Promise<TestDevice> {
-    const token = await this.token(userId, options.name);
+    const token = await this.token(userId, options.name, options.expiresIn);
     const device = await TestDevice.connect((options.gateway ?? this.gateway).url, token, userId, options.deviceId, options.appState);
     this.devices.push(device);
     return device;
@@ -173,20 +189,17 @@ export class Platform {
     done: (types: string[], entries: CallDetailView['timeline']) => boolean,
     timeoutMs = 10_000,
   ): Promise<CallDetailView> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const { body } = await this.admin<CallDetailView>(`/calls/${callId}`);
-      if (
+    // Raw: waiting on a quality sample must see it, and a long call fits one page of 1000.
+    return pollUntil(
+      async () => (await this.admin<CallDetailView>(`/calls/${callId}?quality=raw&limit=1000`)).body,
+      (body) =>
         done(
           body.timeline.map((t) => t.type),
           body.timeline,
-        )
-      )
-        return body;
-      if (Date.now() > deadline)
-        throw new Error(`timeline of ${callId} never got there: ${JSON.stringify(body.timeline.map((t) => [t.type, t.data]))}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+        ),
+      `the timeline of ${callId} getting there`,
+      timeoutMs,
+    );
   }
 
   admin<T>(path: string): Promise<{ status: number; body: T }> {
@@ -203,7 +216,13 @@ export class Platform {
     const keyFile = join(this.scratch, 'apns-key.p8');
     writeFileSync(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }));
     // Like Apple, the sandbox only accepts topics of the app's bundle id (com.example.calls in tests).
-    this.apns = await ApnsSandbox.start({ keyId, teamId, publicKey: privateKey, bundleIds: ['com.example.calls'] });
+    this.apns = await ApnsSandbox.start({
+      keyId,
+      teamId,
+      publicKey: privateKey,
+      bundleIds: ['com.example.calls'],
+      maxConcurrentStreams: this.options.apnsMaxConcurrentStreams,
+    });
     const caFile = join(this.scratch, 'apns-ca.pem');
     writeFileSync(caFile, this.apns.ca);
     return { APNS_KEY_ID: keyId, APNS_TEAM_ID: teamId, APNS_KEY_FILE: keyFile, APNS_ENDPOINT: this.apns.url, APNS_CA_FILE: caFile };
@@ -227,13 +246,25 @@ export class Platform {
     return { status: response.status, body: await response.json().catch(() => null) };
   }
 
+  /** An iPhone of the sandbox environment with a VoIP token only (an app suspended, to be woken by a push). */
+  registerVoipDevice(userId: string, deviceId: string, voipToken: string): Promise<{ status: number; body: unknown }> {
+    return this.registerDevice(userId, deviceId, {
+      platform: 'ios',
+      voipToken,
+      apnsToken: null,
+      apnsEnvironment: 'sandbox',
+      bundleId: 'com.example.calls',
+      appVersion: '1.4.0',
+    });
+  }
+
   /** Kills the calls app (SIGKILL: no goodbye) and, when asked, starts it again on the same port. */
   async killCalls(): Promise<void> {
     await this.calls.stop('SIGKILL');
   }
 
   async restartCalls(): Promise<void> {
-    this.calls = await AppProcess.start('calls', this.callsEnv, { port: this.calls.port });
+    this.callsNodes[0] = await AppProcess.start('calls', this.callsEnv, { port: this.calls.port });
   }
 
   /**
@@ -250,11 +281,11 @@ export class Platform {
       }
     };
     await step(() => this.devices.forEach((d) => d.close()));
-    const apps = [...this.gateways, this.calls, this.notifier].filter((a): a is AppProcess => a != null);
+    const apps = [...this.gateways, ...this.callsNodes, this.notifier].filter((a): a is AppProcess => a != null);
     await Promise.all(apps.map((a) => step(() => a.stop())));
     await step(() => this.db?.end());
     await step(() => this.dropDatabase?.());
-    await step(() => deleteRedisKeys(this.redisPrefix, this.redisUrl));
+    await step(() => deleteRedisKeys(this.redisPrefix, this.options.redisClusterNodes ?? this.redisUrl));
     await step(() => this.apns?.close());
     rmSync(this.scratch, { recursive: true, force: true });
     if (failures.length === 1) throw failures[0];

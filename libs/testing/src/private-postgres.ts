@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { freePort } from './app-process.js';
+import { printed } from './process-output.js';
 
 const HOST = '127.0.0.1';
 const READY_TIMEOUT_MS = 20_000;
@@ -181,38 +182,20 @@ export class PrivatePostgres {
       () => (state.failure ??= new Error(`postgres exited before it was ready:\n${this.logs.slice(firstLog).join('')}`)),
     );
 
-    const deadline = Date.now() + READY_TIMEOUT_MS;
-    while (!(await this.canConnect())) {
-      if (state.failure) {
-        this.child = null;
-        throw state.failure;
-      }
-      if (Date.now() > deadline) {
-        await this.kill();
-        throw new Error(
-          `postgres did not accept connections on ${HOST}:${this.port} within ${READY_TIMEOUT_MS} ms:\n${this.logs.join('')}`,
-        );
-      }
-      await sleep(50);
+    const outcome = await printed(child, /database system is ready to accept connections/, READY_TIMEOUT_MS);
+    if (outcome === 'ready') return;
+    if (outcome === 'exited') {
+      await this.exited;
+      this.child = null;
+      throw state.failure;
     }
+    await this.kill();
+    throw new Error(`postgres was not ready on ${HOST}:${this.port} within ${READY_TIMEOUT_MS} ms:\n${this.logs.join('')}`);
   }
 
   private spawnOptions() {
     // A bare env: PGDATA, PGPORT and friends from the test run must not steer the server.
     return { cwd: this.dir, env: { PATH: process.env.PATH ?? '', LC_ALL: 'C.UTF-8' }, ...this.runAs };
-  }
-
-  private async canConnect(): Promise<boolean> {
-    const client = new pg.Client({ connectionString: this.url(), connectionTimeoutMillis: 1_000 });
-    // A server that dies under a connected client reports it here; the failed connect already tells us.
-    client.on('error', () => undefined);
-    try {
-      await client.connect();
-      await client.end();
-      return true;
-    } catch {
-      return false;
-    }
   }
 }
 

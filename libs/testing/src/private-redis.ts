@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './app-process.js';
+import { printed } from './process-output.js';
 
 const HOST = '127.0.0.1';
 const READY_TIMEOUT_MS = 10_000;
@@ -29,6 +29,7 @@ export class PrivateRedis {
   private constructor(
     readonly port: number,
     private readonly dir: string,
+    private readonly args: string[],
   ) {
     // A run that ends without afterAll (a thrown beforeAll, --forceExit) must not leave a server behind.
     process.once('exit', this.killOnExit);
@@ -38,8 +39,9 @@ export class PrivateRedis {
     return `redis://${HOST}:${this.port}`;
   }
 
-  static async start(): Promise<PrivateRedis> {
-    const redis = new PrivateRedis(await freePort(), mkdtempSync(join(tmpdir(), 'vc-redis-')));
+  /** `args` are extra redis-server options, e.g. cluster mode (see PrivateRedisCluster). */
+  static async start(args: string[] = []): Promise<PrivateRedis> {
+    const redis = new PrivateRedis(await freePort(), mkdtempSync(join(tmpdir(), 'vc-redis-')), args);
     try {
       await redis.spawnUntilReady();
     } catch (error) {
@@ -90,7 +92,21 @@ export class PrivateRedis {
     const firstLog = this.logs.length;
     const child = spawn(
       'redis-server',
-      ['--port', String(this.port), '--bind', HOST, '--save', '', '--appendonly', 'no', '--dir', this.dir, '--daemonize', 'no'],
+      [
+        '--port',
+        String(this.port),
+        '--bind',
+        HOST,
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--dir',
+        this.dir,
+        '--daemonize',
+        'no',
+        ...this.args,
+      ],
       { cwd: this.dir, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     this.child = child;
@@ -109,41 +125,18 @@ export class PrivateRedis {
         : new Error(`redis-server exited before it was ready:\n${output}`);
     });
 
-    const deadline = Date.now() + READY_TIMEOUT_MS;
-    while (!(await answersPing(this.port))) {
-      if (state.failure) {
-        this.child = null;
-        throw state.failure;
-      }
-      if (Date.now() > deadline) {
-        await this.kill();
-        throw new Error(`redis-server did not answer PING on ${HOST}:${this.port} within ${READY_TIMEOUT_MS} ms:\n${this.logs.join('')}`);
-      }
-      await sleep(25);
+    const outcome = await printed(child, /Ready to accept connections/, READY_TIMEOUT_MS);
+    if (outcome === 'ready') return;
+    if (outcome === 'exited') {
+      await this.exited;
+      this.child = null;
+      throw state.failure;
     }
+    await this.kill();
+    throw new Error(`redis-server was not ready on ${HOST}:${this.port} within ${READY_TIMEOUT_MS} ms:\n${this.logs.join('')}`);
   }
 }
 
 class BindError extends Error {}
-
-/** An inline PING needs no client library and no reconnect logic to switch off. */
-function answersPing(port: number, timeoutMs = 200): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, HOST);
-    let reply = '';
-    const finish = (answer: boolean) => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(answer);
-    };
-    const timer = setTimeout(() => finish(false), timeoutMs);
-    socket.once('error', () => finish(false));
-    socket.once('connect', () => socket.write('PING\r\n'));
-    socket.on('data', (chunk: Buffer) => {
-      reply += chunk.toString();
-      if (reply.includes('\r\n')) finish(reply.startsWith('+PONG'));
-    });
-  });
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -100,11 +100,14 @@ export class TestDevice {
       reconnection: false,
       forceNew: true,
     });
+    // Listen before the handshake ends: an event sent right after it (a token warning) can arrive in
+    // the same read as the CONNECT packet, and is dispatched before an await after 'connect' resumes.
+    const device = new TestDevice(userId, deviceId, socket);
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', () => resolve());
       socket.once('connect_error', (err) => reject(err));
     });
-    return new TestDevice(userId, deviceId, socket);
+    return device;
   }
 
   send<E extends ClientEventName>(event: E, payload: ClientPayload<E>, timeoutMs = 10_000): Promise<Ack<ClientResult<E>>> {
@@ -155,3 +158,10 @@ export class TestDevice {
     this.socket.close();
   }
 }
+
+/** A host ICE candidate numbered `n` (distinct port per n), as a phone would trickle it. */
+export const iceCandidate = (n: number) => ({
+  candidate: `candidate:${n} 1 udp 2122260223 127.0.0.1 ${50000 + n} typ host`,
+  sdpMid: '0',
+  sdpMLineIndex: 0,
+});

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import pg from 'pg';
 
 /** Where tests find Postgres and Redis; the machine's defaults unless the run says otherwise. */
@@ -42,15 +42,26 @@ export const testRedisPrefix = () => `vc_test_${uniqueSuffix()}:`;
 
 /**
  * Leaves Redis as the suite found it. A Redis that cannot be reached fails this after a few tries
- * instead of hanging the teardown: a fault suite may end with its Redis down.
+ * instead of hanging the teardown: a fault suite may end with its Redis down. `redis` is a URL, or
+ * a cluster's seed URLs: there SCAN sees one master's keys only, so every master is scanned, and
+ * keys are deleted one by one (a multi-key UNLINK must stay within a slot).
  */
-export async function deleteRedisKeys(prefix: string, redisUrl: string = TEST_REDIS_URL): Promise<void> {
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1, retryStrategy: (times) => (times > 3 ? null : 100) });
-  redis.on('error', () => undefined);
+export async function deleteRedisKeys(prefix: string, redis: string | string[] = TEST_REDIS_URL): Promise<void> {
+  const options = { maxRetriesPerRequest: 1, retryStrategy: (times: number) => (times > 3 ? null : 100) };
+  const client =
+    typeof redis === 'string'
+      ? new Redis(redis, options)
+      : new Cluster(
+          redis.map((u) => ({ host: new URL(u).hostname, port: Number(new URL(u).port) })),
+          { redisOptions: options, clusterRetryStrategy: options.retryStrategy },
+        );
+  client.on('error', () => undefined);
   try {
-    for await (const keys of redis.scanStream({ match: `${prefix}*`, count: 500 }) as AsyncIterable<string[]>)
-      if (keys.length) await redis.unlink(...keys);
+    await client.ping();
+    for (const node of client instanceof Cluster ? client.nodes('master') : [client])
+      for await (const keys of node.scanStream({ match: `${prefix}*`, count: 500 }) as AsyncIterable<string[]>)
+        if (keys.length) await node.pipeline(keys.map((k) => ['unlink', k])).exec();
   } finally {
-    redis.disconnect();
+    client.disconnect();
   }
 }
