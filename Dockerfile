@@ -15,4 +15,7 @@ WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# The APNs sandbox's throwaway key and CA in docker-compose.yml: a volume mounted here starts out
+# owned by the app's user.
+RUN mkdir -p /app/apns-dev && chown node:node /app/apns-dev
 USER node

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import {
   ClientEvents,
-  DeviceId,
+  CONNECT_ERROR_CODES,
   ErrorCode,
+  HandshakeAuth,
   IceCandidate,
   MAX_CANDIDATE_BYTES,
   MAX_SDP_BYTES,
@@ -71,25 +72,6 @@ function jsonSchema(schema: z.ZodType): JsonObject {
   return body as JsonObject;
 }
 
-const CONNECT_ERROR_CODES = [
-  ErrorCode.AUTH_TOKEN_MISSING,
-  ErrorCode.AUTH_TOKEN_INVALID,
-  ErrorCode.AUTH_TOKEN_EXPIRED,
-  ErrorCode.DEVICE_ID_INVALID,
-  // An unexpected failure inside the auth middleware is refused rather than let through.
-  ErrorCode.INTERNAL,
-];
-
-const HandshakeAuth = z.object({
-  token: z
-    .string()
-    .min(1)
-    .describe(
-      'Access token (JWT with sub and exp; the optional name claim is shown to callees). May instead be sent as an `Authorization: Bearer` header.',
-    ),
-  deviceId: DeviceId.describe('Stable id of this app install; every event for this device is addressed by it.'),
-});
-
 function sharedSchemas(): JsonObject {
   return {
     ErrorCode: {
@@ -100,7 +82,15 @@ function sharedSchemas(): JsonObject {
     },
     ErrorBody: {
       type: 'object',
-      properties: { code: schemaRef('ErrorCode'), message: { type: 'string', description: 'For humans and logs; may change.' } },
+      properties: {
+        code: schemaRef('ErrorCode'),
+        message: { type: 'string', description: 'For humans and logs; may change.' },
+        retryAfterMs: {
+          type: 'integer',
+          minimum: 0,
+          description: 'With RATE_LIMITED only: wait this long before sending that kind of message again.',
+        },
+      },
       required: ['code', 'message'],
     },
     AckFailure: {
@@ -112,7 +102,7 @@ function sharedSchemas(): JsonObject {
     ConnectErrorData: {
       type: 'object',
       description: 'The `data` of a Socket.IO `connect_error` raised by the gateway when it refuses a handshake.',
-      properties: { code: { type: 'string', enum: CONNECT_ERROR_CODES }, message: { type: 'string' } },
+      properties: { code: { type: 'string', enum: [...CONNECT_ERROR_CODES] }, message: { type: 'string' } },
       required: ['code', 'message'],
     },
   };

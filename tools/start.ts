@@ -1,64 +1,36 @@
 /**
- * `npm start`: the whole platform on one machine for development. Checks that Postgres and Redis
- * answer (and says how to start them when they don't), creates and migrates the database, then runs
- * the calls app, the gateway and the notifier as separate processes, exactly as they run in production.
+ * The platform on one machine for development, once tools/launcher.ts has checked its dependencies
+ * and built it: migrates the database, runs the calls app, the gateway and the notifier as separate
+ * processes (as in production), and prints one "ready" block when every app answers its health check.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
-import { z } from 'zod';
-import { ConfigError, DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, HOW_TO_START, env, explainStartupError, loadConfig } from '#infra';
+import { colorsWanted, explainStartupError } from '#infra';
 import { migrate } from '../apps/calls/src/database/migrate.js';
-
-const StartConfig = z.object({
-  DATABASE_URL: env.url(['postgres', 'postgresql'], DEFAULT_DATABASE_URL),
-  REDIS_URL: env.url(['redis', 'rediss'], DEFAULT_REDIS_URL),
-  GATEWAY_PORT: env.port(3000),
-  CALLS_PORT: env.port(3001),
-  NOTIFIER_PORT: env.port(3002),
-  APNS_SANDBOX_PORT: env.port(8443),
-  /** Set (with APNS_KEY_ID and APNS_TEAM_ID) to push through Apple; unset, pushes go to the APNs sandbox. */
-  APNS_KEY_FILE: z.string().min(1).optional(),
-});
+import type { StartConfig } from './start-config.js';
+import type { Supervisor } from './supervisor.js';
 
 const dist = fileURLToPath(new URL('../', import.meta.url));
-const secret = () => randomBytes(24).toString('hex');
+/** Generous for a cold 2-core machine; an app that is not healthy by then is reported, not waited on. */
+const READY_TIMEOUT_MS = 90_000;
+const HEALTH_POLL_MS = 250;
+const SECRETS = ['INTERNAL_API_TOKEN', 'ADMIN_API_TOKEN', 'AUTH_JWT_SECRET', 'RESUME_TOKEN_SECRET'] as const;
 
-class Unreachable extends Error {}
-
-const describe = (error: unknown) => (error instanceof Error ? error.message || error.constructor.name : String(error));
-const hostOf = (url: string) => new URL(url).host;
-
-async function checkRedis(url: string): Promise<void> {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 3000 });
-  redis.on('error', () => undefined);
-  try {
-    await redis.connect();
-    await redis.ping();
-  } catch (error) {
-    throw new Unreachable(`Redis is not reachable at ${hostOf(url)} (${describe(error)}); ${HOW_TO_START.redis}.`);
-  } finally {
-    redis.disconnect();
-  }
+interface Running {
+  name: string;
+  child: ChildProcess;
 }
 
-async function migrateDatabase(url: string): Promise<string[]> {
-  try {
-    return await migrate(url);
-  } catch (error) {
-    const code = (error as { code?: string }).code;
-    if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'ETIMEDOUT' || error instanceof AggregateError)
-      throw new Unreachable(`PostgreSQL is not reachable at ${hostOf(url)} (${describe(error)}); ${HOW_TO_START.postgres}.`);
-    throw error;
-  }
+interface App extends Running {
+  health: string;
 }
 
-function run(name: string, script: string, env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(process.execPath, [`${dist}${script}`], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+function run(supervisor: Supervisor, name: string, script: string, env: NodeJS.ProcessEnv): ChildProcess {
+  const child = supervisor.app(`${dist}${script}`, env);
   const prefix = (stream: NodeJS.WritableStream) => (chunk: Buffer) =>
     chunk
       .toString()
@@ -70,91 +42,135 @@ function run(name: string, script: string, env: NodeJS.ProcessEnv): ChildProcess
   return child;
 }
 
+/** Resolves when the app answers 200 on its health check, or when the platform is stopping anyway. */
+async function healthy(supervisor: Supervisor, { name, health }: App): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (!supervisor.isStopping) {
+    const answer = await fetch(health, { signal: AbortSignal.timeout(2000) }).catch((e: Error) => e);
+    if (answer instanceof Response && answer.ok) return;
+    const last = answer instanceof Response ? `HTTP ${answer.status}` : answer.message;
+    if (Date.now() > deadline)
+      throw new Error(`the ${name} did not become healthy within ${READY_TIMEOUT_MS / 1000} s (${health}: ${last})`);
+    await new Promise((r) => setTimeout(r, HEALTH_POLL_MS));
+  }
+}
+
+/** The sandbox speaks HTTP/2 over TLS only: it is up once it has written its CA for the notifier. */
+async function written(supervisor: Supervisor, file: string): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (!supervisor.isStopping && !existsSync(file)) {
+    if (Date.now() > deadline) throw new Error(`the APNs sandbox did not start within ${READY_TIMEOUT_MS / 1000} s`);
+    await new Promise((r) => setTimeout(r, HEALTH_POLL_MS));
+  }
+}
+
 /**
  * Without an APNs key, pushes go to our APNs sandbox: a throwaway provider key, the sandbox trusting
  * it, and the notifier trusting the sandbox's self-signed certificate.
  */
-async function startApnsSandbox(port: number): Promise<{ child: ChildProcess; notifierEnv: Record<string, string> }> {
+function apnsSandbox(supervisor: Supervisor, port: number, env: NodeJS.ProcessEnv) {
   const dir = mkdtempSync(join(tmpdir(), 'vc-apns-sandbox-'));
   const keyFile = join(dir, 'AuthKey_SANDBOX001.p8');
   const caFile = join(dir, 'ca.pem');
   writeFileSync(keyFile, generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }));
   const ids = { APNS_KEY_ID: 'SANDBOX001', APNS_TEAM_ID: 'SANDBOXTM1' };
-  const child = run('apns', 'apps/apns-sandbox/src/main.js', {
-    ...process.env,
+  const child = run(supervisor, 'apns', 'apps/apns-sandbox/src/main.js', {
+    ...env,
     ...ids,
     APNS_SANDBOX_PORT: String(port),
     APNS_SANDBOX_PUBLIC_KEY_FILE: keyFile,
     APNS_SANDBOX_CA_FILE: caFile,
   });
-  for (let waited = 0; !existsSync(caFile); waited += 50) {
-    if (waited > 10_000 || child.exitCode !== null) throw new Error('the APNs sandbox did not start');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  console.log(`no APNS_KEY_FILE: VoIP pushes go to the APNs sandbox at https://127.0.0.1:${port} (requests: GET /sandbox/requests)`);
-  return { child, notifierEnv: { ...ids, APNS_KEY_FILE: keyFile, APNS_ENDPOINT: `https://127.0.0.1:${port}`, APNS_CA_FILE: caFile } };
+  const notifierEnv = { ...ids, APNS_KEY_FILE: keyFile, APNS_ENDPOINT: `https://127.0.0.1:${port}`, APNS_CA_FILE: caFile };
+  return { app: { name: 'APNs sandbox', child } satisfies Running, caFile, notifierEnv };
 }
 
-async function main(): Promise<void> {
-  const config = loadConfig(StartConfig);
-  await checkRedis(config.REDIS_URL);
-  const applied = await migrateDatabase(config.DATABASE_URL);
+function readyBlock(config: StartConfig, adminToken: string, randomSecrets: string[], sandbox: boolean): string {
+  const gateway = `http://localhost:${config.GATEWAY_PORT}`;
+  const calls = `http://127.0.0.1:${config.CALLS_PORT}`;
+  const lines = [
+    '',
+    `=== platform ready: every app answers its health check ===`,
+    ...(config.NODE_ENV === 'production' ? [] : [`web client  ${gateway}/?user=alice   (and ?user=bob in a second tab)`]),
+    `gateway     ws://localhost:${config.GATEWAY_PORT}/signaling/v1   (demo token: curl -XPOST -H 'content-type: application/json' -d '{"userId":"alice"}' ${gateway}/dev/tokens)`,
+    `admin API   ${calls}/calls   Authorization: Bearer ${adminToken}`,
+    `API docs    ${calls}/docs`,
+    `notifier    http://127.0.0.1:${config.NOTIFIER_PORT}/health`,
+    sandbox
+      ? `pushes      APNs sandbox https://127.0.0.1:${config.APNS_SANDBOX_PORT} (curl -k https://127.0.0.1:${config.APNS_SANDBOX_PORT}/sandbox/requests)`
+      : `pushes      Apple, with APNS_KEY_FILE`,
+    ...(randomSecrets.length
+      ? [`secrets     random for this run: ${randomSecrets.join(', ')} (fix them in .env to keep tokens across restarts)`]
+      : []),
+    'Ctrl-C stops everything.',
+    '',
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+export async function startPlatform(config: StartConfig, supervisor: Supervisor): Promise<void> {
+  const applied = await migrate(config.DATABASE_URL).catch((error: unknown) => {
+    throw new Error(`migrating ${new URL(config.DATABASE_URL).host} failed: ${explainStartupError(error)}`);
+  });
   console.log(applied.length ? `database migrated: ${applied.join(', ')}` : 'database schema is up to date');
 
-  // Per-run development secrets unless the environment provides them.
+  const secret = () => randomBytes(24).toString('hex');
+  const randomSecrets = SECRETS.filter((name) => !process.env[name]);
+  const secrets = Object.fromEntries(SECRETS.map((name) => [name, process.env[name] || secret()])) as Record<
+    (typeof SECRETS)[number],
+    string
+  >;
   const shared = {
     ...process.env,
-    NODE_ENV: process.env.NODE_ENV ?? 'development',
+    NODE_ENV: config.NODE_ENV,
     DATABASE_URL: config.DATABASE_URL,
     REDIS_URL: config.REDIS_URL,
-    INTERNAL_API_TOKEN: process.env.INTERNAL_API_TOKEN ?? secret(),
-    ADMIN_API_TOKEN: process.env.ADMIN_API_TOKEN ?? secret(),
-    AUTH_JWT_SECRET: process.env.AUTH_JWT_SECRET ?? secret(),
+    // The apps write to our pipes: colour only if our own output reaches a person at a terminal.
+    ...(colorsWanted() ? { FORCE_COLOR: '1' } : { NO_COLOR: '1' }),
+    ...secrets,
   };
-  const sandbox = config.APNS_KEY_FILE ? null : await startApnsSandbox(config.APNS_SANDBOX_PORT);
-  const callsUrl = `http://127.0.0.1:${config.CALLS_PORT}`;
+  const sandbox = config.APNS_KEY_FILE ? null : apnsSandbox(supervisor, config.APNS_SANDBOX_PORT, shared);
   const gatewayEnv = {
     ...shared,
     PORT: String(config.GATEWAY_PORT),
-    CALLS_URL: callsUrl,
-    RESUME_TOKEN_SECRET: process.env.RESUME_TOKEN_SECRET ?? secret(),
-    ...(shared.NODE_ENV === 'production' ? {} : { WEB_CLIENT_DIR: `${dist}web-client` }),
-    DEV_TOKENS: process.env.DEV_TOKENS ?? (shared.NODE_ENV === 'production' ? 'false' : 'true'),
+    CALLS_URL: `http://127.0.0.1:${config.CALLS_PORT}`,
+    ...(config.NODE_ENV === 'production' ? {} : { WEB_CLIENT_DIR: `${dist}web-client` }),
+    DEV_TOKENS: process.env.DEV_TOKENS ?? (config.NODE_ENV === 'production' ? 'false' : 'true'),
   };
-  const children = [
-    run('calls', 'apps/calls/src/main.js', { ...shared, PORT: String(config.CALLS_PORT) }),
-    run('gateway', 'apps/gateway/src/main.js', gatewayEnv),
-    run('notifier', 'apps/notifier/src/main.js', { ...shared, ...sandbox?.notifierEnv, PORT: String(config.NOTIFIER_PORT) }),
-    ...(sandbox ? [sandbox.child] : []),
-  ];
-  console.log(
-    [
-      ...(shared.NODE_ENV === 'production'
-        ? []
-        : [`web client http://localhost:${config.GATEWAY_PORT}/?user=alice  (and ?user=bob in a second tab)`]),
-      `gateway   ws://127.0.0.1:${config.GATEWAY_PORT}/signaling/v1   (demo token: curl -XPOST -H 'content-type: application/json' -d '{"userId":"alice"}' http://127.0.0.1:${config.GATEWAY_PORT}/dev/tokens)`,
-      `calls     ${callsUrl}   (admin API: Authorization: Bearer ${shared.ADMIN_API_TOKEN}; OpenAPI at /docs)`,
-      `notifier  http://127.0.0.1:${config.NOTIFIER_PORT}/health`,
-    ].join('\n'),
-  );
-
-  let stopping = false;
-  const stopAll = (code: number) => {
-    if (stopping) return;
-    stopping = true;
-    children.forEach((c) => c.exitCode === null && c.kill('SIGTERM'));
-    Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : null))).then(() => process.exit(code));
-  };
-  process.on('SIGINT', () => stopAll(0));
-  process.on('SIGTERM', () => stopAll(0));
-  // One app down means the platform is down: stop the rest rather than half-run.
-  children.forEach((c) =>
-    c.once('exit', (code) => !stopping && (console.error(`an app exited (${code}); stopping the platform`), stopAll(1))),
-  );
+  const local = (port: number) => `http://127.0.0.1:${port}/health`;
+  let ready = false;
+  const watch = ({ name, child }: Running) =>
+    child.once('exit', (code, signal) => {
+      const how = signal ? `signal ${signal}` : `code ${code}`;
+      if (ready) supervisor.stop(1, `the ${name} exited (${how}); stopping the platform`);
+      else supervisor.stop(1, `not started: the ${name} exited (${how}) before it was ready; its output is above. Stopped the other apps.`);
+    });
+  if (sandbox) watch(sandbox.app);
+  try {
+    if (sandbox) await written(supervisor, sandbox.caFile);
+    const apps: App[] = [
+      {
+        name: 'calls app',
+        child: run(supervisor, 'calls', 'apps/calls/src/main.js', { ...shared, PORT: String(config.CALLS_PORT) }),
+        health: local(config.CALLS_PORT),
+      },
+      { name: 'gateway', child: run(supervisor, 'gateway', 'apps/gateway/src/main.js', gatewayEnv), health: local(config.GATEWAY_PORT) },
+      {
+        name: 'notifier',
+        child: run(supervisor, 'notifier', 'apps/notifier/src/main.js', {
+          ...shared,
+          ...sandbox?.notifierEnv,
+          PORT: String(config.NOTIFIER_PORT),
+        }),
+        health: local(config.NOTIFIER_PORT),
+      },
+    ];
+    apps.forEach(watch);
+    await Promise.all(apps.map((app) => healthy(supervisor, app)));
+  } catch (error) {
+    supervisor.stop(1, `not started: ${(error as Error).message}. Stopped the other apps.`);
+  }
+  if (supervisor.isStopping) return;
+  ready = true;
+  process.stdout.write(readyBlock(config, secrets.ADMIN_API_TOKEN, randomSecrets, sandbox !== null));
 }
-
-main().catch((error: unknown) => {
-  const known = error instanceof ConfigError || error instanceof Unreachable;
-  console.error(known ? error.message : `cannot start the platform: ${explainStartupError(error)}`);
-  process.exit(1);
-});
