@@ -174,6 +174,8 @@ describe('deciding whether npm start builds', () => {
     writeFileSync(`${root}apps/calls/src/main.ts`, 'export {};');
     writeFileSync(`${root}apps/calls/src/main.spec.ts`, 'export {};');
     writeFileSync(`${root}apps/calls/test/x.ts`, 'export {};');
+    mkdirSync(`${root}apps/web-client/public`, { recursive: true });
+    writeFileSync(`${root}apps/web-client/public/index.html`, '<p>old</p>');
     writeFileSync(`${root}tsconfig.json`, '{}');
     return root;
   };
@@ -190,6 +192,7 @@ describe('deciding whether npm start builds', () => {
     ['a source file is edited', (root: string) => writeFileSync(`${root}apps/calls/src/main.ts`, 'export const x = 1;')],
     ['a source file is added', (root: string) => writeFileSync(`${root}apps/calls/src/other.ts`, 'export {};')],
     ['the compiler configuration changes', (root: string) => writeFileSync(`${root}tsconfig.json`, '{ "x": 1 }')],
+    ['a web client page changes', (root: string) => writeFileSync(`${root}apps/web-client/public/index.html`, '<p>new</p>')],
   ])('builds when %s', (_, change) => {
     const root = built(project());
     change(root);

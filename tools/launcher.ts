@@ -14,9 +14,14 @@ import { Supervisor } from './supervisor.js';
 
 const TSC_STAMP = 'dist/.build-stamp.json';
 
-/** What tsconfig.build.json compiles, plus what changes how: the configs and the installed packages. */
+/**
+ * What the build reads: what tsconfig.build.json compiles, the web client's static files (copied
+ * into its bundle), and what changes how: the configs and the installed packages.
+ */
 export function compilerInputs(root: string): string[] {
-  const source = (file: string) => file.endsWith('.ts') && !/\.(spec|e2e-spec)\.ts$/.test(file) && !/^apps\/[^/]+\/test\//.test(file);
+  const source = (file: string) =>
+    file.startsWith('apps/web-client/public/') ||
+    (file.endsWith('.ts') && !/\.(spec|e2e-spec)\.ts$/.test(file) && !/^apps\/[^/]+\/test\//.test(file));
   return [
     ...listFiles(root, ['apps', 'libs', 'tools'], source),
     ...['tsconfig.json', 'tsconfig.build.json', 'package.json', 'package-lock.json'].filter((f) => existsSync(`${root}${f}`)),

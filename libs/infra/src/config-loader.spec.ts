@@ -52,6 +52,10 @@ describe('boot-time configuration', () => {
     [{ ...valid, DEV_TOKENS: 'yes' }, /DEV_TOKENS:/],
     [{ ...valid, TURN_URLS: 'turn:127.0.0.1:3478' }, /TURN_SECRET: required when TURN_URLS is set/],
     [{ ...valid, STUN_URLS: 'http://example.test' }, /STUN_URLS/],
+    [
+      { ...valid, NODE_ENV: 'production', TURN_SECRET: 't'.repeat(32), TURN_URLS: 'turn:turn.example.com:3478,turn:localhost:3478' },
+      /TURN_URLS: names localhost, which phones cannot reach/,
+    ],
     [{ ...valid, REDIS_CLUSTER_NODES: 'redis://10.0.0.1:6379,http://10.0.0.2:6379' }, /REDIS_CLUSTER_NODES\.1:/],
   ])('names the variable that is wrong: %j', (env, message) => {
     expect(problems(env)).toMatch(message);

@@ -53,11 +53,12 @@ function interpolate(value: string, vars: Record<string, string>): string {
   });
 }
 
-/** One service as `docker compose -f a -f b` sees it: environment maps merged, command replaced. */
+/** One service as `docker compose -f a -f b` sees it: environment maps merged, ports added, command replaced. */
 const merged = (name: string, files: ComposeFile[]): Service =>
   files.reduce<Service>((acc, file) => {
     const s = file.services[name] ?? {};
-    return { ...acc, ...s, environment: { ...acc.environment, ...s.environment } };
+    const ports = [...(acc.ports ?? []), ...(s.ports ?? [])];
+    return { ...acc, ...s, environment: { ...acc.environment, ...s.environment }, ...(ports.length ? { ports } : {}) };
   }, {});
 
 const envOf = (service: Service, vars: Record<string, string>) =>
@@ -133,7 +134,20 @@ describe('docker-compose.prod.yml (with -f on top of docker-compose.yml)', () =>
     expect(problems(schema, envOf(merged(name, files), PROD_ENV))).toEqual([]);
   });
 
-  it.each(['INTERNAL_API_TOKEN', 'AUTH_JWT_SECRET', 'RESUME_TOKEN_SECRET', 'TURN_SECRET', 'TURN_URLS'])(
+  it.each(['gateway', 'calls'] as const)(
+    'gives %s the key of the identity provider prod.env names, and refuses to boot with none',
+    (name) => {
+      const schema = name === 'gateway' ? GatewayConfigSchema : CallsConfigSchema;
+      const { AUTH_JWT_SECRET: _, ...withoutKey } = PROD_ENV;
+      expect(problems(schema, envOf(merged(name, files), withoutKey))).toEqual([
+        'AUTH_JWT_SECRET: set AUTH_JWT_SECRET, AUTH_JWT_PUBLIC_KEY or AUTH_JWKS_URL',
+      ]);
+      const jwks = { ...withoutKey, AUTH_JWKS_URL: 'https://id.example.com/.well-known/jwks.json' };
+      expect(problems(schema, envOf(merged(name, files), jwks))).toEqual([]);
+    },
+  );
+
+  it.each(['INTERNAL_API_TOKEN', 'RESUME_TOKEN_SECRET', 'TURN_SECRET', 'TURN_URLS'])(
     'refuses to start without %s rather than use a placeholder',
     (name) => {
       const { [name]: _, ...vars } = PROD_ENV;
@@ -154,6 +168,20 @@ describe('docker-compose.prod.yml (with -f on top of docker-compose.yml)', () =>
     expect(notifier.secrets).toEqual(['apns_key']);
     expect(prod.secrets?.apns_key?.file).toMatch(/\$\{APNS_KEY_PATH:\?/);
     expect(prod.services['apns-sandbox']?.profiles).toEqual(['apns-sandbox']);
+  });
+
+  it('serves TURN over TLS with the certificate from compose secrets, and refuses loopback TURN URLs', () => {
+    const coturn = merged('coturn', files);
+    expect(coturn.ports).toContain('5349:5349/tcp');
+    expect(coturn.command).toEqual(
+      expect.arrayContaining(['--tls-listening-port=5349', '--cert=/run/secrets/turn_cert', '--pkey=/run/secrets/turn_key']),
+    );
+    expect(coturn.secrets).toEqual(['turn_cert', 'turn_key']);
+    expect(prod.secrets?.turn_cert?.file).toMatch(/\$\{TURN_CERT_PATH:\?/);
+    const local = { ...PROD_ENV, TURN_URLS: 'turn:localhost:3478?transport=udp' };
+    expect(problems(GatewayConfigSchema, envOf(merged('gateway', files), local))).toEqual([
+      'TURN_URLS: names localhost, which phones cannot reach: use the public host name',
+    ]);
   });
 
   it('asks for a metrics token on every app, and Prometheus presents it', () => {

@@ -13,6 +13,8 @@ import { appConfigShape, authConfigShape, env, requireAuthKey } from '#infra';
 const urlList = (schemes: string) =>
   env.list(z.string().regex(new RegExp(`^(${schemes}):\\S+$`), `must be comma-separated ${schemes}: URLs`));
 
+const LOOPBACK_URL = /^(stun|turns?):(localhost|127\.|\[::1\])/i;
+
 export const GatewayConfigSchema = z
   .object({
     ...appConfigShape(3000),
@@ -63,6 +65,10 @@ export const GatewayConfigSchema = z
       ctx.addIssue({ code: 'custom', path: ['TURN_SECRET'], message: 'required when TURN_URLS is set' });
     if (c.WEB_CLIENT_DIR && c.NODE_ENV === 'production')
       ctx.addIssue({ code: 'custom', path: ['WEB_CLIENT_DIR'], message: 'the reference client is for development only' });
+    // These URLs go to phones, which cannot reach this machine's loopback.
+    for (const key of ['STUN_URLS', 'TURN_URLS'] as const)
+      if (c.NODE_ENV === 'production' && c[key].some((url) => LOOPBACK_URL.test(url)))
+        ctx.addIssue({ code: 'custom', path: [key], message: 'names localhost, which phones cannot reach: use the public host name' });
     if (c.DEV_TOKENS && !c.AUTH_JWT_SECRET)
       ctx.addIssue({ code: 'custom', path: ['DEV_TOKENS'], message: 'needs AUTH_JWT_SECRET to sign demo tokens' });
   });
