@@ -2,12 +2,17 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
+import Queue from 'bull';
 import {
   type AdminCallView,
+  CALL_MILESTONES_QUEUE,
   type CallDetailView,
+  type CallMilestonesJob,
   type CallPage,
   type CallStats,
   INTERNAL_TOKEN_HEADER,
+  type QualitySample,
+  type QualitySamplePage,
   type RecentCallPage,
 } from '#contracts';
 import { Platform, pollUntil } from '#testing';
@@ -77,6 +82,30 @@ async function entry(callId: string, type: string, at: string, actor: string | n
     [callId, type, at, actor, data === null ? null : JSON.stringify(data)],
   );
 }
+
+/**
+ * Quality samples take the way a gateway sends them, a milestones job, so the calls app's own
+ * writer stores them. `receivedAt` is the gateway's clock; the sample's `at` the phone's.
+ */
+async function samples(callId: string, sent: { actor: string; receivedAt: string; sample: QualitySample }[]): Promise<void> {
+  const queue = new Queue<CallMilestonesJob>(CALL_MILESTONES_QUEUE, platform.redisUrl, { prefix: `${platform.redisPrefix}bull` });
+  try {
+    const milestones = sent.map(({ actor, receivedAt, sample }) => ({
+      callId,
+      type: 'quality' as const,
+      actorUserId: actor,
+      actorDeviceId: `${actor}-phone`,
+      at: receivedAt,
+      data: sample,
+    }));
+    await queue.add({ milestones });
+  } finally {
+    await queue.close();
+  }
+}
+
+const sampleCount = async (callId: string) =>
+  Number((await platform.db.query(`SELECT count(*) AS n FROM call_quality_samples WHERE call_id = $1`, [callId])).rows[0].n);
 
 const qs = (query: Record<string, string | number | boolean>) =>
   new URLSearchParams(Object.entries(query).map(([k, v]) => [k, String(v)])).toString();
@@ -193,14 +222,30 @@ describe('GET /calls/:id: a paged timeline and quality summarised', () => {
     id = await seed({ caller: 'd-ann', callee: 'd-bob', createdAt: at(0), answeredAfterMs: 2000, durationMs: 60_000 });
     await entry(id, 'invited', at(0), 'd-ann');
     await entry(id, 'accepted', at(2), 'd-bob');
-    for (let i = 0; i < 10; i += 1) {
-      await entry(id, 'quality', at(3 + i), 'd-ann', { at: at(3 + i), rttMs: 10 * (i + 1), packetLossPct: i, candidateType: 'relay' });
-      if (i < 4) await entry(id, 'quality', at(3 + i), 'd-bob', { at: at(3 + i), rttMs: 100, framesPerSecond: 30, candidateType: 'host' });
-    }
+    const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+    await samples(id, [
+      ...range(10).map((i) => ({
+        actor: 'd-ann',
+        receivedAt: at(3 + i),
+        sample: { at: at(3 + i), rttMs: 10 * (i + 1), packetLossPct: i, candidateType: 'relay' as const },
+      })),
+      // From a device that does not carry the call: dropped.
+      { actor: 'd-eve', receivedAt: at(5), sample: { at: at(5), rttMs: 1 } },
+      ...range(4).map((i) => ({
+        actor: 'd-bob',
+        receivedAt: at(3 + i),
+        sample: { at: at(3 + i), rttMs: 100, framesPerSecond: 30, candidateType: 'host' as const },
+      })),
+    ]);
     await entry(id, 'hung-up', at(62), 'd-ann');
+    await pollUntil(
+      () => sampleCount(id),
+      (n) => n === 14,
+      'the samples stored',
+    );
   });
 
-  it('leaves samples out of the timeline and summarises them per party', async () => {
+  it('keeps samples off the timeline and summarises them per party', async () => {
     const { status, body } = await platform.admin<CallDetailView>(`/calls/${id}`);
     expect(status).toBe(200);
     expect(body.timeline.map((e) => e.type)).toEqual(['invited', 'accepted', 'hung-up']);
@@ -215,19 +260,51 @@ describe('GET /calls/:id: a paged timeline and quality summarised', () => {
     expect(body.quality.callee).toMatchObject({ samples: 4, rttMs: { p50: 100, p95: 100 }, candidateType: 'host' });
   });
 
-  it('pages the raw timeline by seq', async () => {
-    const seen: string[] = [];
-    let after = 0;
+  it('pages the timeline by seq', async () => {
+    const { body } = await platform.admin<CallDetailView>(`/calls/${id}?limit=2`);
+    expect(body.timeline.map((e) => e.type)).toEqual(['invited', 'accepted']);
+    const next = await platform.admin<CallDetailView>(`/calls/${id}?limit=2&after=${body.nextTimelineSeq}`);
+    expect(next.body.timeline.map((e) => e.type)).toEqual(['hung-up']);
+    expect(next.body.nextTimelineSeq).toBeNull();
+  });
+
+  it('gives the samples as sent, oldest first, keyset paged, once each however often a job is delivered', async () => {
+    // A redelivered sample, then a new one: once the new one is in, the old one was seen again.
+    await samples(id, [
+      { actor: 'd-ann', receivedAt: at(3), sample: { at: at(3), rttMs: 999 } },
+      { actor: 'd-bob', receivedAt: at(30), sample: { at: at(30), rttMs: 100 } },
+    ]);
+    await pollUntil(
+      () => sampleCount(id),
+      (n) => n === 15,
+      'the new sample stored',
+    );
+    const seen: QualitySamplePage['items'] = [];
+    let cursor: string | null = null;
     for (let pages = 0; ; pages += 1) {
-      const { body } = await platform.admin<CallDetailView>(`/calls/${id}?quality=raw&limit=5&after=${after}`);
-      expect(body.timeline.length).toBeLessThanOrEqual(5);
-      seen.push(...body.timeline.map((e) => e.type));
-      if (body.nextTimelineSeq === null) break;
-      after = body.nextTimelineSeq;
-      expect(pages).toBeLessThan(5);
+      const { status, body }: { status: number; body: QualitySamplePage } = await platform.admin<QualitySamplePage>(
+        `/calls/${id}/quality-samples?limit=5${cursor ? `&cursor=${cursor}` : ''}`,
+      );
+      expect(status).toBe(200);
+      expect(body.items.length).toBeLessThanOrEqual(5);
+      seen.push(...body.items);
+      cursor = body.nextCursor;
+      if (cursor === null) break;
+      expect(pages).toBeLessThan(3);
     }
-    expect(seen).toHaveLength(17);
-    expect(seen.filter((t) => t === 'quality')).toHaveLength(14);
+    expect(seen).toHaveLength(15);
+    expect(seen.slice(0, 2)).toEqual([
+      { party: 'caller', receivedAt: at(3), at: at(3), rttMs: 10, packetLossPct: 0, candidateType: 'relay' },
+      { party: 'callee', receivedAt: at(3), at: at(3), rttMs: 100, framesPerSecond: 30, candidateType: 'host' },
+    ]);
+    expect(seen.map((s) => s.receivedAt)).toEqual([...seen.map((s) => s.receivedAt)].sort());
+  });
+
+  it('answers an unknown call and a forged cursor with their codes', async () => {
+    const missing = await platform.admin<{ code: string }>(`/calls/${randomUUID()}/quality-samples`);
+    expect([missing.status, missing.body.code]).toEqual([404, 'CALL_NOT_FOUND']);
+    const forged = await platform.admin<{ code: string }>(`/calls/${id}/quality-samples?cursor=bm90LWEtY3Vyc29y`);
+    expect([forged.status, forged.body.code]).toEqual([400, 'VALIDATION_FAILED']);
   });
 });
 
@@ -448,17 +525,26 @@ describe('retention', () => {
     const openOld = await seed({ caller: 'o-cid', callee: 'o-dan', createdAt: daysAgo(400), state: 'active', answeredAfterMs: 1000 });
     const kept = await seed({ caller: 'o-ann', callee: 'o-bob', createdAt: daysAgo(60) });
     await entry(old[0]!, 'invited', daysAgo(400), 'o-ann');
-    for (let i = 0; i < 5; i += 1) await entry(kept, 'quality', daysAgo(45), 'o-ann', { at: daysAgo(45), rttMs: 50 });
-    await entry(kept, 'quality', daysAgo(10), 'o-ann', { at: daysAgo(10), rttMs: 50 });
+    const sample = (receivedAt: string) => ({ actor: 'o-ann', receivedAt, sample: { at: receivedAt, rttMs: 50 } });
+    await samples(kept, [...[45, 44, 43, 42, 41].map((d) => sample(daysAgo(d))), sample(daysAgo(10))]);
     await entry(kept, 'hung-up', daysAgo(45), 'o-ann');
 
     const count = async (sql: string, params: unknown[]) => Number((await platform.db.query(sql, params)).rows[0].n);
     await pollUntil(
       async () => [
         await count(`SELECT count(*) AS n FROM calls WHERE id = ANY($1)`, [old]),
-        await count(`SELECT count(*) AS n FROM call_timeline WHERE call_id = $1 AND type = 'quality'`, [kept]),
+        // The recent sample is the job's last: once it is in, the old ones were written before it.
+        Number(
+          (
+            await platform.db.query(
+              `SELECT count(*) FILTER (WHERE at > now() - interval '30 days') AS n FROM call_quality_samples WHERE call_id = $1`,
+              [kept],
+            )
+          ).rows[0].n,
+        ),
+        await sampleCount(kept),
       ],
-      ([oldCalls, keptSamples]) => oldCalls === 0 && keptSamples === 1,
+      ([oldCalls, recent, all]) => oldCalls === 0 && recent === 1 && all === 1,
       'old calls and samples deleted',
     );
     expect(await count(`SELECT count(*) AS n FROM call_timeline WHERE call_id = ANY($1)`, [old])).toBe(0);
@@ -480,8 +566,13 @@ describe('npm run call:inspect', () => {
     await entry(id, 'ice-restart', at(9000), 'i-bob', { bytes: 900 });
     await entry(id, 'disconnected', at(10_000), 'i-bob');
     await entry(id, 'resumed', at(14_000), 'i-bob', { awayMs: 4000 });
-    await entry(id, 'quality', at(20_000), 'i-ann', { at: at(20_000), rttMs: 42, candidateType: 'relay' });
+    await samples(id, [{ actor: 'i-ann', receivedAt: at(20_000), sample: { at: at(20_000), rttMs: 42, candidateType: 'relay' } }]);
     await entry(id, 'hung-up', at(63_000), 'i-ann');
+    await pollUntil(
+      () => sampleCount(id),
+      (n) => n === 1,
+      'the sample stored',
+    );
     const { stdout } = await promisify(execFile)('node', ['tools/call-inspect.mjs', '--', id], {
       env: { ...process.env, CALLS_URL: platform.calls.url, ADMIN_TOKEN: platform.adminToken },
     });

@@ -178,11 +178,14 @@ describe('calls in real browsers', () => {
           'replayed',
           'ice-state',
           'ice-restart',
-          'quality',
           'quality-summary',
           'hung-up',
         ]),
       );
+      // The samples sent every few seconds during the call, summarised per party.
+      expect(detail.quality.caller).toMatchObject({ samples: expect.any(Number), candidateType: 'relay' });
+      expect(detail.quality.callee).toMatchObject({ samples: expect.any(Number), candidateType: 'relay' });
+      expect(Math.min(detail.quality.caller!.samples, detail.quality.callee!.samples)).toBeGreaterThan(0);
     });
   });
 });

@@ -189,9 +189,9 @@ export class Platform {
     done: (types: string[], entries: CallDetailView['timeline']) => boolean,
     timeoutMs = 10_000,
   ): Promise<CallDetailView> {
-    // Raw: waiting on a quality sample must see it, and a long call fits one page of 1000.
+    // A long call's timeline fits one page of 1000 (its quality samples are not on it).
     return pollUntil(
-      async () => (await this.admin<CallDetailView>(`/calls/${callId}?quality=raw&limit=1000`)).body,
+      async () => (await this.admin<CallDetailView>(`/calls/${callId}?limit=1000`)).body,
       (body) =>
         done(
           body.timeline.map((t) => t.type),

@@ -1,10 +1,20 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { AppError, type CallDetailView, type CallPage, type CallStateView, ErrorCode, type PushLogEntry, TimelineType } from '#contracts';
+import {
+  AppError,
+  type CallDetailView,
+  type CallPage,
+  type CallRole,
+  type CallStateView,
+  ErrorCode,
+  type PushLogEntry,
+  TimelineType,
+} from '#contracts';
 import { callListSql } from '../history/call-list.sql.js';
 import { type CursorRow, page } from '../history/call-page.js';
 import { type PartyQualityRow, toPartyQuality } from '../history/party-quality.js';
+import { PARTY_QUALITY_SQL } from '../history/quality-samples.js';
 import type { CallDetailQuery } from './call-detail.query.js';
 import { CALL_COLUMNS, toCall } from './call-row.js';
 import { type TimelineRow, toAdminCallView, toTimelineView } from './call-view.mapper.js';
@@ -32,25 +42,18 @@ export class CallHistoryService {
   }
 
   /**
-   * The call, one page of its timeline and each party's quality in one statement: one round trip
-   * and one pooled connection. Quality samples (one every few seconds) are summarised in SQL unless
-   * asked for raw, so a long call's detail stays a few kilobytes.
+   * The call, one page of its timeline and each party's quality samples summarised, in one
+   * statement: one round trip and one pooled connection. The samples themselves (one every few
+   * seconds) are a route of their own, so a long call's detail stays a few kilobytes.
    */
   async get(id: string, query: CallDetailQuery): Promise<CallDetailView> {
-    const skipSamples = query.quality === 'raw' ? '' : `AND t.type <> '${TimelineType.QUALITY}'`;
     const rows: (Record<string, unknown> & { timeline: JsonTimelineRow[]; quality: PartyQualityRow[] | null })[] =
       await this.dataSource.query(
         `SELECT ${CALL_COLUMNS},
            (SELECT COALESCE(json_agg(json_build_object('seq', t.seq, 'type', t.type, 'at', t.at, 'actorUserId', t.actor_user_id,
                                                        'actorDeviceId', t.actor_device_id, 'data', t.data) ORDER BY t.seq), '[]')
-            FROM (SELECT * FROM call_timeline t WHERE t.call_id = calls.id AND t.seq > $2 ${skipSamples} ORDER BY t.seq LIMIT $3) t) AS timeline,
-           (SELECT json_agg(q) FROM (
-              SELECT actor_user_id AS "userId", count(*)::int AS samples,
-                     percentile_cont(ARRAY[0.5, 0.95]) WITHIN GROUP (ORDER BY (data->>'rttMs')::float8) AS rtt,
-                     percentile_cont(ARRAY[0.5, 0.95]) WITHIN GROUP (ORDER BY (data->>'packetLossPct')::float8) AS loss,
-                     percentile_cont(ARRAY[0.5, 0.95]) WITHIN GROUP (ORDER BY (data->>'framesPerSecond')::float8) AS fps,
-                     mode() WITHIN GROUP (ORDER BY data->>'candidateType') AS "candidateType"
-              FROM call_timeline WHERE call_id = calls.id AND type = '${TimelineType.QUALITY}' GROUP BY actor_user_id) q) AS quality
+            FROM (SELECT * FROM call_timeline t WHERE t.call_id = calls.id AND t.seq > $2 ORDER BY t.seq LIMIT $3) t) AS timeline,
+           (SELECT json_agg(q) FROM (${PARTY_QUALITY_SQL('calls.id')}) q) AS quality
          FROM calls WHERE id = $1`,
         [id, query.after, query.limit + 1],
       );
@@ -59,12 +62,12 @@ export class CallHistoryService {
     const { timeline, quality, ...columns } = row;
     const call = toCall(columns);
     const entries = timeline.slice(0, query.limit).map((entry) => toTimelineView({ ...entry, at: new Date(entry.at) }));
-    const party = (userId: string) => toPartyQuality((quality ?? []).find((q) => q.userId === userId));
+    const party = (role: CallRole) => toPartyQuality((quality ?? []).find((q) => q.party === role));
     return {
       ...toAdminCallView(call),
       timeline: entries,
       nextTimelineSeq: timeline.length > query.limit ? entries[entries.length - 1]!.seq : null,
-      quality: { caller: party(call.callerId), callee: party(call.calleeId) },
+      quality: { caller: party('caller'), callee: party('callee') },
     };
   }
 

@@ -16,12 +16,15 @@ import {
   CallView as CallViewSchema,
   EndCallRequest,
   ErrorCode,
+  type QualitySamplePage,
+  QualitySamplePage as QualitySamplePageSchema,
 } from '#contracts';
 import { ApiErrors, openApiSchema, ZodParams, ZodQuery, ZodValidationPipe } from '#infra';
 import { CallExportService } from '../history/call-export.service.js';
 import { CallStatsQuery } from '../history/call-stats.query.js';
 import { CallStatsService } from '../history/call-stats.service.js';
 import { ExportCallsQuery } from '../history/export-calls.query.js';
+import { QualitySamplesQuery, QualitySamplesService } from '../history/quality-samples.js';
 import { AdminTokenGuard } from './admin-token.guard.js';
 import { CallDetailQuery } from './call-detail.query.js';
 import { CallHistoryService } from './call-history.service.js';
@@ -42,6 +45,7 @@ export class CallsController {
     private readonly statistics: CallStatsService,
     private readonly exports: CallExportService,
     private readonly calls: CallsService,
+    private readonly samples: QualitySamplesService,
   ) {}
 
   @Get()
@@ -75,10 +79,21 @@ export class CallsController {
 
   @Get(':id')
   @ApiErrors(ErrorCode.CALL_NOT_FOUND)
-  @ApiOperation({ summary: 'One call: a page of its timeline, and its quality samples summarised per party (or raw).' })
+  @ApiOperation({ summary: 'One call: a page of its timeline, and its quality samples summarised per party.' })
   @ApiOkResponse({ schema: openApiSchema(CallDetailSchema) })
   get(@ZodParams(CallIdParam) params: { id: string }, @ZodQuery(CallDetailQuery) query: CallDetailQuery): Promise<CallDetailView> {
     return this.history.get(params.id, query);
+  }
+
+  @Get(':id/quality-samples')
+  @ApiErrors(ErrorCode.CALL_NOT_FOUND)
+  @ApiOperation({ summary: "One call's quality samples as the parties sent them, oldest first; keyset paged with `cursor`." })
+  @ApiOkResponse({ schema: openApiSchema(QualitySamplePageSchema) })
+  qualitySamples(
+    @ZodParams(CallIdParam) params: { id: string },
+    @ZodQuery(QualitySamplesQuery) query: QualitySamplesQuery,
+  ): Promise<QualitySamplePage> {
+    return this.samples.page(params.id, query);
   }
 
   @Post(':id/end')

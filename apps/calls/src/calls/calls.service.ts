@@ -14,6 +14,7 @@ import {
   type CreateCallResponse,
   ErrorCode,
   TimelineType,
+  QUALITY_SAMPLE,
 } from '#contracts';
 import { CALLS_CONFIG, type CallsConfig } from '../config/calls.config.js';
 import { type Committed, OutboxRelay } from '../outbox/outbox-relay.service.js';
@@ -24,6 +25,7 @@ import { Call } from './call.entity.js';
 import { PushDispatcher } from '../push/push-dispatcher.service.js';
 import { appendCarrierReport, appendTimeline, recordOn, recordTransition } from './timeline.writer.js';
 import { CALL_COLUMNS, callColumns, toCall } from './call-row.js';
+import { appendQualitySample } from '../history/quality-samples.js';
 
 const INVITED_CALL_COLUMNS = callColumns('c');
 
@@ -112,6 +114,7 @@ export class CallsService {
   }
 
   async recordMilestone(job: CallMilestoneJob, sourceId: string): Promise<boolean> {
+    if (job.type === QUALITY_SAMPLE) return appendQualitySample(this.dataSource, job);
     const entry = {
       type: job.type,
       at: new Date(job.at),

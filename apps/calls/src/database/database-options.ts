@@ -11,6 +11,7 @@ import { DurableEventsAndDeadlines1764120000000 } from './migrations/17641200000
 import { HistoryIndexes1796215000000 } from './migrations/1796215000000-history-indexes.js';
 import { HistoryFilters1796300000000 } from './migrations/1796300000000-history-filters.js';
 import { CallStatsHourly1796300000001 } from './migrations/1796300000001-call-stats-hourly.js';
+import { CompactQualitySamples1796400000000 } from './migrations/1796400000000-compact-quality-samples.js';
 
 /** Schema changes go through migrations only; `synchronize` stays off everywhere, dev included. */
 export function databaseOptions(url: string): DataSourceOptions {
@@ -27,6 +28,7 @@ export function databaseOptions(url: string): DataSourceOptions {
       HistoryIndexes1796215000000,
       HistoryFilters1796300000000,
       CallStatsHourly1796300000001,
+      CompactQualitySamples1796400000000,
     ],
     synchronize: false,
     migrationsRun: false,

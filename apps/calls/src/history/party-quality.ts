@@ -1,8 +1,8 @@
-import type { PartyQuality } from '#contracts';
+import type { CallRole, PartyQuality } from '#contracts';
 
 /** One party's quality samples as the detail query aggregates them (percentiles as [p50, p95]). */
 export interface PartyQualityRow {
-  userId: string;
+  party: CallRole;
   samples: number;
   rtt: (number | null)[] | null;
   loss: (number | null)[] | null;

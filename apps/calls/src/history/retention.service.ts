@@ -1,7 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { TimelineType } from '#contracts';
 import { CALLS_CONFIG, type CallsConfig } from '../config/calls.config.js';
 import { DAY_MS } from './call-stats.query.js';
 
@@ -12,7 +11,8 @@ const MAX_BATCHES_PER_RUN = 100;
  * Bounds the history's growth: quality samples (one every few seconds of every call) after
  * RETENTION_QUALITY_DAYS, ended calls with their timelines and invites (ON DELETE CASCADE) after
  * RETENTION_CALLS_DAYS. Each batch is one statement of RETENTION_BATCH rows, its own transaction,
- * taken oldest first through an index (history-filters migration); SKIP LOCKED lets several
+ * found through an index (calls oldest first by created_at; samples by a BRIN range on `at`, in no
+ * particular order, since all of them past the cutoff go); SKIP LOCKED lets several
  * instances run it at once without waiting on each other or on a transition.
  */
 @Injectable()
@@ -41,8 +41,8 @@ export class RetentionService implements OnApplicationBootstrap, OnApplicationSh
     try {
       const before = (days: number) => new Date(now.getTime() - days * DAY_MS);
       const qualitySamples = await this.inBatches(
-        `DELETE FROM call_timeline WHERE id IN (
-           SELECT id FROM call_timeline WHERE type = '${TimelineType.QUALITY}' AND at < $1 ORDER BY at LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+        `DELETE FROM call_quality_samples WHERE ctid = ANY (ARRAY(
+           SELECT ctid FROM call_quality_samples WHERE at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED))`,
         before(this.config.RETENTION_QUALITY_DAYS),
       );
       const calls = await this.inBatches(

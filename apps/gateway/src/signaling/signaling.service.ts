@@ -17,6 +17,7 @@ import {
   type SdpPayload,
   type ServerEventName,
   TimelineType,
+  QUALITY_SAMPLE,
 } from '#contracts';
 import { CallOutbox } from '../call-session/call-outbox.service.js';
 import { CallSessions } from '../call-session/call-sessions.service.js';
@@ -166,7 +167,7 @@ export class SignalingService {
   /** Off the relay path: queued for the call's timeline; the calls app keeps only its carriers' reports. */
   quality(socket: SignalingSocket, { callId, sample, final }: QualityPayload): ClientResult<'call:quality'> {
     if (!carriedRecently(socket.data, callId)) throw new AppError(ErrorCode.NOT_A_PARTY, 'This device has not carried that call.');
-    this.milestones.report(socket.data, callId, final ? TimelineType.QUALITY_SUMMARY : TimelineType.QUALITY, { ...sample });
+    this.milestones.report(socket.data, callId, final ? TimelineType.QUALITY_SUMMARY : QUALITY_SAMPLE, { ...sample });
     return { callId };
   }
 

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { CallId, UserId } from '../ids.js';
-import { CallMedia, CallState, EndReason } from './call-state.js';
+import { CallMedia, CallRole, CallState, EndReason } from './call-state.js';
 import { CallView, TimelineEntryView } from './call-view.js';
+import { QualitySample } from '../signaling/signaling-schemas.js';
 
 const Timestamp = z.iso.datetime();
 
@@ -34,13 +35,24 @@ export const PartyQuality = z.object({
 export type PartyQuality = z.infer<typeof PartyQuality>;
 
 export const CallDetailView = AdminCallView.extend({
-  /** One page of the timeline in seq order; without `quality=raw`, `quality` samples are left out. */
+  /** One page of the timeline in seq order. Quality samples are not on it: `GET /calls/:id/quality-samples`. */
   timeline: z.array(TimelineEntryView),
   /** Pass as `after` for the next page of the timeline; null on the last page. */
   nextTimelineSeq: z.number().int().positive().nullable(),
   quality: z.object({ caller: PartyQuality.nullable(), callee: PartyQuality.nullable() }),
 });
 export type CallDetailView = z.infer<typeof CallDetailView>;
+
+/** One `call:quality` sample as a party sent it, with when the gateway received it. */
+export const QualitySampleView = QualitySample.extend({
+  party: CallRole,
+  receivedAt: Timestamp,
+});
+export type QualitySampleView = z.infer<typeof QualitySampleView>;
+
+/** Samples oldest first; pass `nextCursor` back as `cursor` for the next page, null on the last. */
+export const QualitySamplePage = z.object({ items: z.array(QualitySampleView), nextCursor: z.string().nullable() });
+export type QualitySamplePage = z.infer<typeof QualitySamplePage>;
 
 export const StatsBucket = z.object({
   /** Start of the bucket (UTC); null for the row that totals the whole range. */

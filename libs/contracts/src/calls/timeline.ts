@@ -36,10 +36,15 @@ export const TimelineType = {
   MEDIA_RECOVERED: 'media-recovered',
   ICE_FAILED: 'ice-failed',
   ENDED_BY_ADMIN: 'ended-by-admin',
-  QUALITY: 'quality',
   QUALITY_SUMMARY: 'quality-summary',
 } as const;
 export type TimelineType = (typeof TimelineType)[keyof typeof TimelineType];
+
+/**
+ * A `call:quality` sample, reported like a milestone but stored in a table of its own
+ * (`GET /calls/:id/quality-samples`), not on the timeline: one every few seconds per party.
+ */
+export const QUALITY_SAMPLE = 'quality';
 
 export const SIGNALING_MILESTONES = [
   TimelineType.OFFER_RELAYED,
@@ -48,15 +53,15 @@ export const SIGNALING_MILESTONES = [
   TimelineType.MEDIA_STATE,
   TimelineType.ICE_RESTART,
   TimelineType.REPLAYED,
-  TimelineType.QUALITY,
+  QUALITY_SAMPLE,
   TimelineType.QUALITY_SUMMARY,
 ] as const;
 export type SignalingMilestone = (typeof SIGNALING_MILESTONES)[number];
 
 /**
- * The milestones a call's timeline still takes after its end entry: quality reports, whose summary
+ * The milestones a call still takes after its end entry: quality reports, whose summary
  * is sent at hangup and so often arrives after it. Any other milestone is about a call in progress;
  * one that reaches the calls app after the end (it was still in the queue) is dropped, so nothing
  * reads as if the call went on after it ended.
  */
-export const AFTER_END_MILESTONES: readonly SignalingMilestone[] = [TimelineType.QUALITY, TimelineType.QUALITY_SUMMARY];
+export const AFTER_END_MILESTONES: readonly SignalingMilestone[] = [QUALITY_SAMPLE, TimelineType.QUALITY_SUMMARY];
