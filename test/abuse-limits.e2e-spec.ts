@@ -127,6 +127,24 @@ describe('one socket flooding', () => {
     expect(await caller.send('call:ice-candidate', { callId, candidate: iceCandidate(1) })).toMatchObject({ ok: true });
   });
 
+  it('resumes have their own budget: one device resuming in a loop is refused with a retry-after, and still relays', async () => {
+    const t = tag();
+    const caller = await platform.device(`ab-caller-${t}`);
+    const callee = await platform.device(`ab-resumer-${t}`);
+    const { callId } = await caller.must('call:invite', { calleeId: callee.userId, media: 'video', idempotencyKey: key() });
+    const { resumeToken } = await callee.must('call:accept', { callId });
+    const { points, seconds } = DEFAULT_LIMITS.RATE_LIMIT_RESUME;
+    // One at a time: a second resume in flight for the device is refused by another rule.
+    for (let i = 0; i < points; i++) await callee.must('call:resume', { callId, resumeToken, lastSeq: callee.lastSeqOf(callId) });
+    const refused = await callee.send('call:resume', { callId, resumeToken, lastSeq: callee.lastSeqOf(callId) });
+    expect(refused).toMatchObject({ ok: false, error: { code: 'RATE_LIMITED' } });
+    const wait = !refused.ok ? refused.error.retryAfterMs : undefined;
+    expect(wait).toBeGreaterThan(0);
+    expect(wait).toBeLessThanOrEqual(seconds * 1000);
+    await callee.must('call:ice-candidate', { callId, candidate: iceCandidate(1) });
+    await caller.next('call:ice-candidate', (p) => p.callId === callId);
+  });
+
   it('samples that used up the quality budget do not cost the call its final summary', async () => {
     const { caller, callee, callId } = await activeCall();
     const sample = { at: new Date().toISOString(), rttMs: 40 };
