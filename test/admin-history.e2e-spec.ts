@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
-import Queue from 'bull';
 import {
   type AdminCallView,
   CALL_MILESTONES_QUEUE,
@@ -12,6 +11,7 @@ import {
   type CallStats,
   INTERNAL_TOKEN_HEADER,
   type QualitySample,
+  QUALITY_SAMPLE,
   type QualitySamplePage,
   type RecentCallPage,
 } from '#contracts';
@@ -88,11 +88,11 @@ async function entry(callId: string, type: string, at: string, actor: string | n
  * writer stores them. `receivedAt` is the gateway's clock; the sample's `at` the phone's.
  */
 async function samples(callId: string, sent: { actor: string; receivedAt: string; sample: QualitySample }[]): Promise<void> {
-  const queue = new Queue<CallMilestonesJob>(CALL_MILESTONES_QUEUE, platform.redisUrl, { prefix: `${platform.redisPrefix}bull` });
+  const queue = platform.queue<CallMilestonesJob>(CALL_MILESTONES_QUEUE);
   try {
     const milestones = sent.map(({ actor, receivedAt, sample }) => ({
       callId,
-      type: 'quality' as const,
+      type: QUALITY_SAMPLE,
       actorUserId: actor,
       actorDeviceId: `${actor}-phone`,
       at: receivedAt,
@@ -104,8 +104,8 @@ async function samples(callId: string, sent: { actor: string; receivedAt: string
   }
 }
 
-const sampleCount = async (callId: string) =>
-  Number((await platform.db.query(`SELECT count(*) AS n FROM call_quality_samples WHERE call_id = $1`, [callId])).rows[0].n);
+const sampleCount = async (callId: string, where = '') =>
+  Number((await platform.db.query(`SELECT count(*) AS n FROM call_quality_samples WHERE call_id = $1 ${where}`, [callId])).rows[0].n);
 
 const qs = (query: Record<string, string | number | boolean>) =>
   new URLSearchParams(Object.entries(query).map(([k, v]) => [k, String(v)])).toString();
@@ -238,11 +238,13 @@ describe('GET /calls/:id: a paged timeline and quality summarised', () => {
       })),
     ]);
     await entry(id, 'hung-up', at(62), 'd-ann');
+    // The job's last sample: once it is in, the job has been processed whole.
     await pollUntil(
-      () => sampleCount(id),
-      (n) => n === 14,
-      'the samples stored',
+      () => sampleCount(id, `AND party = 1 AND at = '${at(6)}'`),
+      (n) => n === 1,
+      'the last sample stored',
     );
+    expect(await sampleCount(id)).toBe(14);
   });
 
   it('keeps samples off the timeline and summarises them per party', async () => {
@@ -271,14 +273,15 @@ describe('GET /calls/:id: a paged timeline and quality summarised', () => {
   it('gives the samples as sent, oldest first, keyset paged, once each however often a job is delivered', async () => {
     // A redelivered sample, then a new one: once the new one is in, the old one was seen again.
     await samples(id, [
-      { actor: 'd-ann', receivedAt: at(3), sample: { at: at(3), rttMs: 999 } },
+      { actor: 'd-ann', receivedAt: at(3), sample: { at: at(3), rttMs: 10, packetLossPct: 0, candidateType: 'relay' } },
       { actor: 'd-bob', receivedAt: at(30), sample: { at: at(30), rttMs: 100 } },
     ]);
     await pollUntil(
-      () => sampleCount(id),
-      (n) => n === 15,
+      () => sampleCount(id, `AND at = '${at(30)}'`),
+      (n) => n === 1,
       'the new sample stored',
     );
+    expect(await sampleCount(id)).toBe(15);
     const seen: QualitySamplePage['items'] = [];
     let cursor: string | null = null;
     for (let pages = 0; ; pages += 1) {

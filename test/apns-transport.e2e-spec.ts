@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import Queue from 'bull';
+import type Queue from 'bull';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { PUSH_QUEUE, type PushJob, pushJobId, pushJobOptions } from '#contracts';
 import { Platform } from '#testing';
@@ -15,7 +15,7 @@ beforeAll(async () => {
     apnsMaxConcurrentStreams: STREAMS_PER_CONNECTION,
     env: { APNS_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS) },
   });
-  pushes = new Queue<PushJob>(PUSH_QUEUE, platform.redisUrl, { prefix: `${platform.redisPrefix}bull` });
+  pushes = platform.queue<PushJob>(PUSH_QUEUE);
 }, 60_000);
 afterAll(async () => {
   await pushes?.close();

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import Queue from 'bull';
 import { CALL_MILESTONES_QUEUE, type CallDetailView, type CallMilestonesJob, type CallPage } from '#contracts';
 import { Platform, type TestDevice } from '#testing';
 
@@ -203,7 +202,7 @@ describe('a one-on-one call through the real apps', () => {
 
     // A milestone still in the gateway's queue when the call ended reaches the calls app after it:
     // it is dropped, while a quality summary (sent at hangup by design) queued behind it is kept.
-    const queue = new Queue<CallMilestonesJob>(CALL_MILESTONES_QUEUE, platform.redisUrl, { prefix: `${platform.redisPrefix}bull` });
+    const queue = platform.queue<CallMilestonesJob>(CALL_MILESTONES_QUEUE);
     try {
       const from = { callId, actorUserId: phone.userId, actorDeviceId: phone.deviceId, at: new Date().toISOString() };
       await queue.add({

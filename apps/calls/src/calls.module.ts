@@ -19,7 +19,7 @@ import { PushReportsProcessor } from './push/push-reports.processor.js';
 import { PushReportsService } from './push/push-reports.service.js';
 import { AdminTokenGuard } from './calls/admin-token.guard.js';
 import { CallHistoryService } from './calls/call-history.service.js';
-import { QualitySamplesService } from './history/quality-samples.js';
+import { QualitySamplesService } from './history/quality-samples.service.js';
 import { CallMilestonesProcessor } from './calls/call-milestones.processor.js';
 import { CallsController } from './calls/calls.controller.js';
 import { CallsService } from './calls/calls.service.js';

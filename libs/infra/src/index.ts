@@ -16,6 +16,7 @@ export * from './openapi.js';
 export * from './auth/auth-config.js';
 export * from './auth/jwt-verifier.js';
 export * from './turn/turn-credentials.js';
+export * from './bull-prefix.js';
 export * from './bull-root.js';
 export * from './batch-job.js';
 export * from './liveness.controller.js';

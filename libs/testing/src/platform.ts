@@ -2,9 +2,11 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Queue from 'bull';
 import pg from 'pg';
 import type { CallDetailView } from '#contracts';
 import { ApnsSandbox } from '../../../apps/apns-sandbox/src/index.js';
+import { bullPrefix } from '../../infra/src/bull-prefix.js';
 import { AppProcess, runMigrations } from './app-process.js';
 import { pollUntil } from './poll-until.js';
 import { TestDevice, mintToken } from './signaling-client.js';
@@ -200,6 +202,11 @@ export class Platform {
       `the timeline of ${callId} getting there`,
       timeoutMs,
     );
+  }
+
+  /** One of the platform's Bull queues, as its apps see it (single Redis); close it when done. */
+  queue<T>(name: string): Queue.Queue<T> {
+    return new Queue<T>(name, this.redisUrl, { prefix: bullPrefix(this.redisPrefix, false) });
   }
 
   admin<T>(path: string): Promise<{ status: number; body: T }> {

@@ -14,7 +14,7 @@ import {
 import { callListSql } from '../history/call-list.sql.js';
 import { type CursorRow, page } from '../history/call-page.js';
 import { type PartyQualityRow, toPartyQuality } from '../history/party-quality.js';
-import { PARTY_QUALITY_SQL } from '../history/quality-samples.js';
+import { partyQualitySql } from '../history/party-quality.sql.js';
 import type { CallDetailQuery } from './call-detail.query.js';
 import { CALL_COLUMNS, toCall } from './call-row.js';
 import { type TimelineRow, toAdminCallView, toTimelineView } from './call-view.mapper.js';
@@ -53,7 +53,7 @@ export class CallHistoryService {
            (SELECT COALESCE(json_agg(json_build_object('seq', t.seq, 'type', t.type, 'at', t.at, 'actorUserId', t.actor_user_id,
                                                        'actorDeviceId', t.actor_device_id, 'data', t.data) ORDER BY t.seq), '[]')
             FROM (SELECT * FROM call_timeline t WHERE t.call_id = calls.id AND t.seq > $2 ORDER BY t.seq LIMIT $3) t) AS timeline,
-           (SELECT json_agg(q) FROM (${PARTY_QUALITY_SQL('calls.id')}) q) AS quality
+           (SELECT json_agg(q) FROM (${partyQualitySql('calls.id')}) q) AS quality
          FROM calls WHERE id = $1`,
         [id, query.after, query.limit + 1],
       );

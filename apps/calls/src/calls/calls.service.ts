@@ -25,7 +25,7 @@ import { Call } from './call.entity.js';
 import { PushDispatcher } from '../push/push-dispatcher.service.js';
 import { appendCarrierReport, appendTimeline, recordOn, recordTransition } from './timeline.writer.js';
 import { CALL_COLUMNS, callColumns, toCall } from './call-row.js';
-import { appendQualitySample } from '../history/quality-samples.js';
+import { appendQualitySample } from '../history/quality-sample.writer.js';
 
 const INVITED_CALL_COLUMNS = callColumns('c');
 

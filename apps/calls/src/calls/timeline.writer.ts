@@ -60,7 +60,7 @@ export async function recordTransition(em: EntityManager, call: Call, input: Tim
 }
 
 /**
- * A report from one of the two devices carrying the call (a signaling milestone, a quality sample),
+ * A report from one of the two devices carrying the call (a signaling milestone, a quality summary),
  * written once per `sourceId`, in one statement of its own. Returns false for a report from any other
  * device, for an unknown call, for a source already written, and, unless `afterEnd`, for a call that
  * has ended. Two deliveries of one source racing each other: the unique source_id fails the later

@@ -27,7 +27,7 @@ export const CallsConfigSchema = z
     MAX_DEVICES_PER_USER: env.positiveInt(DEFAULT_MAX_DEVICES_PER_USER),
     /** VoIP pushes (and, apart, missed-call alerts) one device gets per window; beyond it the call rings it only in the app. */
     PUSH_BUDGET_PER_DEVICE: env.rateLimit(DEFAULT_LIMITS.PUSH_BUDGET_PER_DEVICE),
-    /** Quality samples (`quality` timeline entries) older than this many days are deleted. */
+    /** Quality samples received longer ago than this many days are deleted. */
     RETENTION_QUALITY_DAYS: env.positiveInt(30),
     /** Ended calls created longer ago than this many days are deleted with their timelines. */
     RETENTION_CALLS_DAYS: env.positiveInt(365),

@@ -44,7 +44,7 @@ export type TimelineType = (typeof TimelineType)[keyof typeof TimelineType];
  * A `call:quality` sample, reported like a milestone but stored in a table of its own
  * (`GET /calls/:id/quality-samples`), not on the timeline: one every few seconds per party.
  */
-export const QUALITY_SAMPLE = 'quality';
+export const QUALITY_SAMPLE = 'quality' as const;
 
 export const SIGNALING_MILESTONES = [
   TimelineType.OFFER_RELAYED,

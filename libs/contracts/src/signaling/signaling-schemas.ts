@@ -90,7 +90,13 @@ export const QualitySample = z.strictObject({
     .describe('Bytes sent over all RTP streams since the previous sample, in kbit/s; absent from the first sample.')
     .optional(),
   framesPerSecond: z.number().nonnegative().max(240).describe('Inbound video frame rate, in frames per second.').optional(),
-  framesDecoded: z.number().int().nonnegative().describe('Inbound video frames decoded since the call started.').optional(),
+  framesDecoded: z
+    .number()
+    .int()
+    .nonnegative()
+    .max(2 ** 31 - 1)
+    .describe('Inbound video frames decoded since the call started.')
+    .optional(),
   candidateType: z
     .enum(['host', 'srflx', 'prflx', 'relay'])
     .describe('Type of the local candidate of the selected pair (relay: media goes through TURN).')
