@@ -155,6 +155,10 @@ describe('metrics and logs after real calls', () => {
         .map((l) => JSON.parse(l) as Record<string, unknown>);
     const gatewayLines = lines(platform.gateway);
     expect(gatewayLines.find((l) => l.msg === 'socket connected')).toMatchObject({ app: 'gateway', userId: 'ada', deviceId: 'ada-phone' });
+    expect(gatewayLines.find((l) => l.msg === 'socket disconnected' && l.userId === 'ada')).toMatchObject({
+      deviceId: 'ada-phone',
+      reason: expect.any(String),
+    });
     expect(gatewayLines.find((l) => l.msg === 'handshake refused')).toMatchObject({ code: 'AUTH_TOKEN_INVALID' });
     const invite = gatewayLines.find((l) => l.msg === 'invite placed' && l.calleeId === 'sleepy');
     expect(invite).toMatchObject({ userId: 'ada', deviceId: 'ada-phone', requestId: expect.any(String) });

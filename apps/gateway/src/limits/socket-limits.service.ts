@@ -4,7 +4,7 @@ import { type ClientEventName, ErrorCode, type EventClass, RateLimitedError, eve
 import { memoryLimiter } from '#infra';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config.js';
 import { GatewayMetrics } from '../metrics/gateway-metrics.service.js';
-import type { SignalingSocket } from '../signaling/signaling-socket.js';
+import type { ClientPacket, SignalingSocket } from '../signaling/signaling-socket.js';
 
 /**
  * Per-socket budgets, one per event class, counted in this process: a socket lives on one node, so
@@ -31,23 +31,20 @@ export class SocketLimits {
     this.strikes = memoryLimiter(config.RATE_LIMIT_STRIKES);
   }
 
-  /** Registered after the packet guard, so only known events that carry an ack get here. */
-  guard(socket: SignalingSocket): void {
-    socket.use((packet, next) => {
-      const [event, ...args] = packet;
-      const kind = eventClassOf(event as ClientEventName, args[0]);
-      this.classes[kind].consume(socket.id).then(
-        () => next(),
-        (refusal: unknown) => {
-          if (!(refusal instanceof RateLimiterRes)) return next(); // memory limiters do not fail; if one did, let the message through
-          const ack = args.at(-1) as (response: unknown) => void;
-          this.metrics.rateLimited(kind);
-          this.metrics.refusedMessage(ErrorCode.RATE_LIMITED);
-          ack(fail(new RateLimitedError(`${kind} messages`, refusal.msBeforeNext).toBody()));
-          void this.strike(socket, kind);
-        },
-      );
-    });
+  /** After the packet guard: only known events that carry an ack get here. */
+  check(socket: SignalingSocket, [event, ...args]: ClientPacket, next: () => void): void {
+    const kind = eventClassOf(event as ClientEventName, args[0]);
+    this.classes[kind].consume(socket.id).then(
+      () => next(),
+      (refusal: unknown) => {
+        if (!(refusal instanceof RateLimiterRes)) return next(); // memory limiters do not fail; if one did, let the message through
+        const ack = args.at(-1) as (response: unknown) => void;
+        this.metrics.rateLimited(kind);
+        this.metrics.refusedMessage(ErrorCode.RATE_LIMITED);
+        ack(fail(new RateLimitedError(`${kind} messages`, refusal.msBeforeNext).toBody()));
+        void this.strike(socket, kind);
+      },
+    );
   }
 
   private async strike(socket: SignalingSocket, kind: EventClass): Promise<void> {

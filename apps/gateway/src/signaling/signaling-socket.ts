@@ -24,6 +24,9 @@ export interface NodeEvents {
 export type SignalingSocket = Socket<ClientToServerEvents, ServerToClientEvents, NodeEvents, SocketSession>;
 export type SignalingNamespace = Namespace<ClientToServerEvents, ServerToClientEvents, NodeEvents, SocketSession>;
 
+/** What a socket middleware sees of a client message: its event name, then its arguments (the ack last). */
+export type ClientPacket = [string, ...unknown[]];
+
 /** This node's sockets in a room, synchronously (the local adapter's view, no Redis round trip). */
 export function localSockets(ns: SignalingNamespace, room: string): SignalingSocket[] {
   return [...(ns.adapter.rooms.get(room) ?? [])].map((id) => ns.sockets.get(id)).filter((s): s is SignalingSocket => s !== undefined);

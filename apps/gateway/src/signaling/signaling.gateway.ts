@@ -30,8 +30,8 @@ import { LogBudget, ZodValidationPipe, nextRequestId } from '#infra';
 import { socketAuthMiddleware } from '../auth/socket-auth.middleware.js';
 import { JwtVerifier } from '#infra';
 import { CallEventsSubscriber } from './call-events.subscriber.js';
-import { guardPackets } from './packet-guard.js';
-import { traceMessages } from './message-context.js';
+import { guardPacket } from './packet-guard.js';
+import { traceMessage } from './message-context.js';
 import { PresenceService } from './presence.service.js';
 import { CallSessions } from '../call-session/call-sessions.service.js';
 import { CarrierHeartbeat } from '../call-session/carrier-heartbeat.service.js';
@@ -95,17 +95,20 @@ export class SignalingGateway
   async handleConnection(socket: SignalingSocket): Promise<void> {
     const { userId, deviceId, appState } = socket.data;
     this.logger.log({ msg: 'socket connected', socketId: socket.id, userId, deviceId, appState });
-    socket.once('disconnect', (reason) => this.logger.log({ msg: 'socket disconnected', socketId: socket.id, userId, deviceId, reason }));
-    traceMessages(socket);
-    guardPackets(socket);
-    this.limits.guard(socket);
+    // One closure per socket for every stage (an idle socket's heap is what a node's capacity is
+    // counted in): log context, then the packet guard, then the rate limits; the dispatcher follows.
+    socket.use((packet, next) =>
+      traceMessage(socket, packet, () => guardPacket(socket, packet, () => this.limits.check(socket, packet, next))),
+    );
     this.tokens.watch(socket);
     await this.presence
       .announce(socket)
       .catch((error: unknown) => this.logger.warn({ msg: 'presence not written', userId, deviceId, err: String(error) }));
   }
 
-  async handleDisconnect(socket: SignalingSocket): Promise<void> {
+  async handleDisconnect(socket: SignalingSocket, reason?: string): Promise<void> {
+    const { userId, deviceId } = socket.data;
+    this.logger.log({ msg: 'socket disconnected', socketId: socket.id, userId, deviceId, reason });
     this.tokens.forget(socket);
     if (this.draining) return; // drain() reports these itself, before the node exits
     await Promise.all([
