@@ -34,11 +34,17 @@ export const Timeouts = {
    */
   ENDED_CALL_OUTBOX_MS: 60_000,
   /**
-   * A socket whose access token expires gets `session:token-expiring` this long before (at once if
-   * less remains), and is closed at expiry unless it presented a fresh token with `session:refresh`.
+   * A socket whose access token expires gets `session:token-expiring` this long before (at the next
+   * check if less remains), and is closed at expiry unless it presented a fresh token with
+   * `session:refresh`.
    * A minute lets a phone ask its identity provider over a slow network, twice.
    */
   TOKEN_EXPIRY_WARNING_MS: 60_000,
+  /**
+   * How often a gateway looks for sockets whose token warning or expiry has come: the warning and
+   * the close come at most this late. One timer per node rather than one per socket.
+   */
+  TOKEN_CHECK_INTERVAL_MS: 1_000,
   /** Resume tokens live this long and are re-issued at half-life while the call is carried. */
   RESUME_TOKEN_TTL_MS: 10 * 60_000,
   /**

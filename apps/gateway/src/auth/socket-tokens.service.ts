@@ -1,12 +1,14 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import { AppError, type ClientResult, ErrorCode, type SessionRefreshPayload } from '#contracts';
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { AppError, type ClientResult, ErrorCode, type SessionRefreshPayload, Timeouts } from '#contracts';
 import { JwtVerifier } from '#infra';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config.js';
 import type { SignalingSocket } from '../signaling/signaling-socket.js';
 
-/** setTimeout's longest delay; a token that lives longer is looked at again then. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
+const TICK_MS = Timeouts.TOKEN_CHECK_INTERVAL_MS;
+/** The tick a moment is due in: the first one that starts at or after it, so nothing comes early. */
+const tickOf = (ms: number) => Math.ceil(ms / TICK_MS);
+/** The last tick that has started by `ms`. */
+const tickBy = (ms: number) => Math.floor(ms / TICK_MS);
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /**
@@ -15,14 +17,21 @@ const iso = (ms: number) => new Date(ms).toISOString();
  * and a disconnect, unless `session:refresh` brought a later token for the same user. The calls it
  * carried are not ended: the disconnect starts their grace, and the client reconnects and resumes.
  *
- * One unref'd timer per socket, kept outside `socket.data` (which other nodes read through the
- * Redis adapter): it is all an idle socket costs, and it never holds the process open.
+ * Sockets wait in sets keyed by the tick their warning or expiry falls in, swept by one unref'd
+ * timer per node every TOKEN_CHECK_INTERVAL_MS: a set entry is what an idle socket costs here, where
+ * a timer of its own cost about 0.3 KiB (docs/performance.md, idle sockets). Which sets a socket is
+ * in follows from its token's expiry, so nothing else is kept per socket, and nothing in
+ * `socket.data` (which other nodes read through the Redis adapter).
  */
 @Injectable()
-export class SocketTokens {
+export class SocketTokens implements OnModuleDestroy {
   private readonly logger = new Logger(SocketTokens.name);
-  private readonly timers = new WeakMap<SignalingSocket, NodeJS.Timeout>();
+  private readonly warnings = new Map<number, Set<SignalingSocket>>();
+  private readonly expiries = new Map<number, Set<SignalingSocket>>();
   private readonly warningMs: number;
+  /** The last tick swept; later ticks are still to come. */
+  private swept = tickBy(Date.now());
+  private readonly sweeper = setInterval(() => this.sweep(), TICK_MS).unref();
 
   constructor(
     private readonly verifier: JwtVerifier,
@@ -31,14 +40,21 @@ export class SocketTokens {
     this.warningMs = config.TOKEN_EXPIRY_WARNING_MS;
   }
 
-  /** From the handshake on; the warning of a token with less than the lead left goes out at once. */
+  onModuleDestroy(): void {
+    clearInterval(this.sweeper);
+  }
+
+  /** From the handshake on; a token with less than the lead left is warned about at the next tick. */
   watch(socket: SignalingSocket): void {
-    this.schedule(socket, false);
+    const expiresAt = socket.data.tokenExpiresAt;
+    this.add(this.warnings, expiresAt - this.warningMs, socket);
+    this.add(this.expiries, expiresAt, socket);
   }
 
   forget(socket: SignalingSocket): void {
-    clearTimeout(this.timers.get(socket));
-    this.timers.delete(socket);
+    const expiresAt = socket.data.tokenExpiresAt;
+    this.remove(this.warnings, expiresAt - this.warningMs, socket);
+    this.remove(this.expiries, expiresAt, socket);
   }
 
   /**
@@ -53,29 +69,45 @@ export class SocketTokens {
       throw error;
     });
     if (identity.expiresAt > socket.data.tokenExpiresAt && socket.connected) {
+      this.forget(socket);
       socket.data.tokenExpiresAt = identity.expiresAt;
       socket.data.displayName = identity.displayName;
-      this.forget(socket);
-      this.schedule(socket, false);
+      this.watch(socket);
     }
     return { expiresAt: iso(socket.data.tokenExpiresAt) };
   }
 
-  private schedule(socket: SignalingSocket, warned: boolean): void {
-    const left = socket.data.tokenExpiresAt - Date.now();
-    const wait = Math.min(Math.max(warned ? left : left - this.warningMs, 0), MAX_TIMER_MS);
-    this.timers.set(socket, setTimeout(() => this.due(socket, warned), wait).unref());
+  /** Into the set of the tick `at` falls in, or of the next tick to sweep if that one has passed. */
+  private add(sets: Map<number, Set<SignalingSocket>>, at: number, socket: SignalingSocket): void {
+    const tick = Math.max(tickOf(at), this.swept + 1);
+    let set = sets.get(tick);
+    if (!set) sets.set(tick, (set = new Set()));
+    set.add(socket);
   }
 
-  private due(socket: SignalingSocket, warned: boolean): void {
-    if (!socket.connected) return;
-    const left = socket.data.tokenExpiresAt - Date.now();
-    if (left <= 0) return this.expire(socket);
-    if (!warned && left <= this.warningMs) {
-      socket.emit('session:token-expiring', { expiresAt: iso(socket.data.tokenExpiresAt) });
-      warned = true;
+  private remove(sets: Map<number, Set<SignalingSocket>>, at: number, socket: SignalingSocket): void {
+    const tick = Math.max(tickOf(at), this.swept + 1);
+    const set = sets.get(tick);
+    if (set?.delete(socket) && set.size === 0) sets.delete(tick);
+  }
+
+  private sweep(): void {
+    const now = tickBy(Date.now());
+    for (let tick = this.swept + 1; tick <= now; tick++) {
+      this.swept = tick;
+      for (const socket of this.take(this.warnings, tick)) if (socket.connected) this.warn(socket);
+      for (const socket of this.take(this.expiries, tick)) if (socket.connected) this.expire(socket);
     }
-    this.schedule(socket, warned);
+  }
+
+  private take(sets: Map<number, Set<SignalingSocket>>, tick: number): Iterable<SignalingSocket> {
+    const set = sets.get(tick);
+    sets.delete(tick);
+    return set ?? [];
+  }
+
+  private warn(socket: SignalingSocket): void {
+    socket.emit('session:token-expiring', { expiresAt: iso(socket.data.tokenExpiresAt) });
   }
 
   private expire(socket: SignalingSocket): void {
@@ -83,7 +115,6 @@ export class SocketTokens {
     this.logger.log(`closing socket ${socket.id} of ${userId}/${deviceId}: its token expired at ${iso(tokenExpiresAt)}`);
     const error = new AppError(ErrorCode.AUTH_TOKEN_EXPIRED, 'The access token of this socket expired; reconnect with a fresh one.');
     socket.emit('session:closing', { error: error.toBody() });
-    this.timers.delete(socket);
     socket.disconnect(true);
   }
 }
