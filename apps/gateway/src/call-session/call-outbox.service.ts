@@ -298,9 +298,17 @@ export class CallOutbox {
     numbering.bytes += sized.bytes;
     numbering.sdpBytes += sized.sdpBytes;
     const seq = ++numbering.seq;
+    // The peer's copy leaves before the store is written: its socket write (or, cross node, the
+    // adapter's PUBLISH) does not queue behind the store's script. Both leave in this synchronous
+    // turn, so a fence that waits on lastStore still finds the store.
+    try {
+      forward(seq, numbering.epoch);
+    } catch (error) {
+      numbering.stale = true; // numbered but never stored: the next message claims again, above it
+      throw error;
+    }
     const stored = this.store(sender, callId, to, seq, event, sized, numbering);
     numbering.lastStore = stored.catch(() => undefined);
-    forward(seq, numbering.epoch);
     return stored;
   }
 
