@@ -300,15 +300,15 @@ export class CallOutbox {
     const seq = ++numbering.seq;
     // The peer's copy leaves before the store is written: its socket write (or, cross node, the
     // adapter's PUBLISH) does not queue behind the store's script. Both leave in this synchronous
-    // turn, so a fence that waits on lastStore still finds the store.
+    // turn, so a fence that waits on lastStore still finds the store; and a forward that throws
+    // still stores, so a replay delivers the seq instead of the peer waiting on a gap.
+    let stored: Promise<void>;
     try {
       forward(seq, numbering.epoch);
-    } catch (error) {
-      numbering.stale = true; // numbered but never stored: the next message claims again, above it
-      throw error;
+    } finally {
+      stored = this.store(sender, callId, to, seq, event, sized, numbering);
+      numbering.lastStore = stored.catch(() => undefined);
     }
-    const stored = this.store(sender, callId, to, seq, event, sized, numbering);
-    numbering.lastStore = stored.catch(() => undefined);
     return stored;
   }
 
