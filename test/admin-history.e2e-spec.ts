@@ -216,7 +216,9 @@ describe('GET /calls: filters and a keyset cursor', () => {
 describe('GET /calls/:id: a paged timeline and quality summarised', () => {
   let id: string;
   // Two days ago: quality samples older than 30 days are the retention job's, which runs throughout.
-  const at = (s: number) => new Date(Math.floor(Date.now() / 1000) * 1000 - 2 * 86_400_000 + s * 1000).toISOString();
+  // Fixed once: the tests send and look up the same instants, whichever second they run in.
+  const base = Math.floor(Date.now() / 1000) * 1000 - 2 * 86_400_000;
+  const at = (s: number) => new Date(base + s * 1000).toISOString();
 
   beforeAll(async () => {
     id = await seed({ caller: 'd-ann', callee: 'd-bob', createdAt: at(0), answeredAfterMs: 2000, durationMs: 60_000 });
@@ -559,7 +561,8 @@ describe('retention', () => {
 describe('npm run call:inspect', () => {
   it('tells the story of one call from the admin API', async () => {
     // Recent: retention would take older quality samples while the test reads them.
-    const at = (ms: number) => new Date(Math.floor(Date.now() / 1000) * 1000 - 86_400_000 + ms).toISOString();
+    const base = Math.floor(Date.now() / 1000) * 1000 - 86_400_000;
+    const at = (ms: number) => new Date(base + ms).toISOString();
     const id = await seed({ caller: 'i-ann', callee: 'i-bob', createdAt: at(0), answeredAfterMs: 2000, durationMs: 61_000, reconnects: 1 });
     await entry(id, 'invited', at(0), 'i-ann', { media: 'video', calleeId: 'i-bob' });
     const push = { kind: 'voip', attempt: 1, outcome: 'delivered', status: 200, apnsId: 'APNS-1', latencyMs: 120 };
