@@ -30,6 +30,8 @@ export async function launchChromium(options: ChromiumOptions = {}): Promise<Bro
     args: [
       ...(options.secureOrigins?.length ? [`--unsafely-treat-insecure-origin-as-secure=${options.secureOrigins.join(',')}`] : []),
       ...(options.args ?? []),
+      // For chasing a media problem in any suite: libwebrtc's own log, say (README, "Browser tests").
+      ...(process.env.CHROMIUM_DEBUG_ARGS?.split(' ').filter(Boolean) ?? []),
       '--no-sandbox',
       '--disable-gpu',
       '--disable-quic',
