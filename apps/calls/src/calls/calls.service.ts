@@ -26,19 +26,34 @@ import { PushDispatcher } from '../push/push-dispatcher.service.js';
 import { appendCarrierReport, appendTimeline, recordOn, recordTransition } from './timeline.writer.js';
 import { CALL_COLUMNS, callColumns, toCall } from './call-row.js';
 import { appendQualitySample } from '../history/quality-sample.writer.js';
+import { prepared } from '../database/prepared-statements.js';
 
 const INVITED_CALL_COLUMNS = callColumns('c');
 
-const INSERT_INVITE = `INSERT INTO call_invites (user_id, idempotency_key, call_id, callee_id, merged) VALUES ($1, $2, $3, $4, $5)`;
+const INSERT_INVITE = prepared(
+  `INSERT INTO call_invites (user_id, idempotency_key, call_id, callee_id, merged) VALUES ($1, $2, $3, $4, $5)`,
+);
 
-const INSERT_CALL = `
+const INSERT_CALL = prepared(`
   WITH call AS (
     INSERT INTO calls (id, state, media, caller_id, caller_device_id, caller_carrier, caller_name, callee_id, created_at, ring_deadline, last_seq)
     VALUES ($1, 'initiated', $2, $3, $4, $5, $6, $7, $8, $9, 1)
   ), invite AS (
     INSERT INTO call_invites (user_id, idempotency_key, call_id, callee_id, merged) VALUES ($3, $10, $1, $7, false)
   )
-  INSERT INTO call_timeline (call_id, seq, type, at, actor_user_id, actor_device_id, data) VALUES ($1, 1, $11, $8, $3, $4, $12::jsonb)`;
+  INSERT INTO call_timeline (call_id, seq, type, at, actor_user_id, actor_device_id, data) VALUES ($1, 1, $11, $8, $3, $4, $12::jsonb)`);
+
+/** Both user locks in one round trip: a select list is evaluated left to right, so the order holds. */
+const LOCK_USERS = prepared('SELECT pg_advisory_xact_lock(hashtextextended($1, 0)), pg_advisory_xact_lock(hashtextextended($2, 0))');
+
+const OPEN_CALLS_OF = prepared(
+  `SELECT ${CALL_COLUMNS} FROM calls WHERE state <> 'ended' AND (caller_id = ANY($1) OR callee_id = ANY($1)) FOR UPDATE`,
+);
+
+const INVITE_BY_KEY = prepared(`SELECT i.callee_id AS "inviteCalleeId", i.merged, ${INVITED_CALL_COLUMNS}
+  FROM call_invites i JOIN calls c ON c.id = i.call_id WHERE i.user_id = $1 AND i.idempotency_key = $2`);
+
+const LOCK_CALL = prepared(`SELECT ${CALL_COLUMNS} FROM calls WHERE id = $1 FOR UPDATE`);
 
 /** How a server-side end is described: the command it runs. */
 export type ServerEnd = 'timeout' | 'connection-lost' | 'ice-failed' | 'fail';
@@ -168,19 +183,12 @@ export class CallsService {
     // Lock both users, in a fixed order so two crossing invites cannot deadlock. Everything that
     // decides busy and glare happens under these locks, across every calls instance.
     const [first, second] = [caller.userId, calleeId].sort().map((userId) => `user:${userId}`);
-    // A select list is evaluated left to right: one round trip, the order kept.
-    await em.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0)), pg_advisory_xact_lock(hashtextextended($2, 0))', [
-      first,
-      second,
-    ]);
+    await em.query(LOCK_USERS, [first, second]);
 
     const replay = await this.replayInvite(em, request);
     if (replay) return { result: replay, events: [] };
 
-    const openRows: Record<string, unknown>[] = await em.query(
-      `SELECT ${CALL_COLUMNS} FROM calls WHERE state <> 'ended' AND (caller_id = ANY($1) OR callee_id = ANY($1)) FOR UPDATE`,
-      [[caller.userId, calleeId]],
-    );
+    const openRows: Record<string, unknown>[] = await em.query(OPEN_CALLS_OF, [[caller.userId, calleeId]]);
     const open = openRows.map(toCall);
 
     // Glare: the callee is already calling us. Both people want to talk, so our invite answers
@@ -261,11 +269,10 @@ export class CallsService {
   }
 
   private async replayInvite(em: EntityManager, request: CreateCallRequest): Promise<CreateCallResponse | null> {
-    const rows: (Record<string, unknown> & { inviteCalleeId: string; merged: boolean })[] = await em.query(
-      `SELECT i.callee_id AS "inviteCalleeId", i.merged, ${INVITED_CALL_COLUMNS}
-         FROM call_invites i JOIN calls c ON c.id = i.call_id WHERE i.user_id = $1 AND i.idempotency_key = $2`,
-      [request.caller.userId, request.idempotencyKey],
-    );
+    const rows: (Record<string, unknown> & { inviteCalleeId: string; merged: boolean })[] = await em.query(INVITE_BY_KEY, [
+      request.caller.userId,
+      request.idempotencyKey,
+    ]);
     const row = rows[0];
     if (!row) return null;
     if (row.inviteCalleeId !== request.calleeId)
@@ -281,7 +288,7 @@ export class CallsService {
   }
 
   private async lockedCall(em: EntityManager, callId: string): Promise<Call | null> {
-    const rows: Record<string, unknown>[] = await em.query(`SELECT ${CALL_COLUMNS} FROM calls WHERE id = $1 FOR UPDATE`, [callId]);
+    const rows: Record<string, unknown>[] = await em.query(LOCK_CALL, [callId]);
     return rows[0] ? toCall(rows[0]) : null;
   }
 

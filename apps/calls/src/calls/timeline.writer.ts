@@ -1,4 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
+import { prepared } from '../database/prepared-statements.js';
 import type { Call } from './call.entity.js';
 
 export interface TimelineInput {
@@ -16,11 +17,14 @@ export interface TimelineInput {
  * One statement: every round trip to Postgres is a socket write on both ends, and these run on
  * every transition.
  */
-const appendSql = (set: string, from: number, where = '') => `
+const appendSql = (set: string, from: number, where = '') =>
+  prepared(`
   WITH bumped AS (UPDATE calls SET ${set}last_seq = last_seq + 1 WHERE id = $1${where} RETURNING last_seq)
   INSERT INTO call_timeline (call_id, seq, type, at, actor_user_id, actor_device_id, data, source_id)
   SELECT $1, last_seq, $${from}, $${from + 1}::timestamptz, $${from + 2}, $${from + 3}, $${from + 4}::jsonb, $${from + 5} FROM bumped
-  RETURNING seq`;
+  RETURNING seq`);
+
+const APPEND = appendSql('', 2);
 
 const entryParams = (input: TimelineInput) => [
   input.type,
@@ -39,7 +43,7 @@ async function run(em: EntityManager, sql: string, params: unknown[]): Promise<n
 
 /** Appends to a call's timeline inside the caller's transaction. */
 export function appendTimeline(em: EntityManager, callId: string, input: TimelineInput): Promise<number> {
-  return run(em, appendSql('', 2), [callId, ...entryParams(input)]);
+  return run(em, APPEND, [callId, ...entryParams(input)]);
 }
 
 /** Appends to the timeline of a call loaded in this transaction, keeping its version in step. */
@@ -52,12 +56,20 @@ export async function recordOn(em: EntityManager, call: Call, input: TimelineInp
 const TRANSITION_SET = `state = $2, end_reason = $3, ringing_at = $4, answered_at = $5, answered_device_id = $6,
   ended_at = $7, duration_ms = $8, callee_carrier = $9, connect_deadline = $10, `;
 
+const TRANSITION = appendSql(TRANSITION_SET, 11);
+
 export async function recordTransition(em: EntityManager, call: Call, input: TimelineInput): Promise<number> {
   const { state, endReason, ringingAt, answeredAt, answeredDeviceId, endedAt, durationMs, calleeCarrier, connectDeadline } = call;
   const columns = [state, endReason, ringingAt, answeredAt, answeredDeviceId, endedAt, durationMs, calleeCarrier, connectDeadline];
-  call.lastSeq = await run(em, appendSql(TRANSITION_SET, 11), [call.id, ...columns, ...entryParams(input)]);
+  call.lastSeq = await run(em, TRANSITION, [call.id, ...columns, ...entryParams(input)]);
   return call.lastSeq;
 }
+
+/** Only the two carrying devices, once per source id; `$7` is the source id, `$8` and `$9` the reporter. */
+const CARRIER = ` AND ((caller_id = $8 AND caller_device_id = $9) OR (callee_id = $8 AND answered_device_id = $9))
+    AND NOT EXISTS (SELECT 1 FROM call_timeline WHERE source_id = $7)`;
+const CARRIER_REPORT_AFTER_END = appendSql('', 2, CARRIER);
+const CARRIER_REPORT = appendSql('', 2, `${CARRIER} AND state <> 'ended'`);
 
 /**
  * A report from one of the two devices carrying the call (a signaling milestone, a quality summary),
@@ -72,9 +84,7 @@ export async function appendCarrierReport(
   input: TimelineInput & { sourceId: string },
   afterEnd: boolean,
 ): Promise<boolean> {
-  const carrier = ` AND ((caller_id = $8 AND caller_device_id = $9) OR (callee_id = $8 AND answered_device_id = $9))
-    AND NOT EXISTS (SELECT 1 FROM call_timeline WHERE source_id = $7)${afterEnd ? '' : ` AND state <> 'ended'`}`;
-  const rows: unknown[] = await db.query(appendSql('', 2, carrier), [
+  const rows: unknown[] = await db.query(afterEnd ? CARRIER_REPORT_AFTER_END : CARRIER_REPORT, [
     callId,
     ...entryParams(input),
     input.actorUserId,

@@ -12,6 +12,7 @@ import { HistoryIndexes1796215000000 } from './migrations/1796215000000-history-
 import { HistoryFilters1796300000000 } from './migrations/1796300000000-history-filters.js';
 import { CallStatsHourly1796300000001 } from './migrations/1796300000001-call-stats-hourly.js';
 import { CompactQualitySamples1796400000000 } from './migrations/1796400000000-compact-quality-samples.js';
+import { PreparingClient } from './prepared-statements.js';
 
 /** Schema changes go through migrations only; `synchronize` stays off everywhere, dev included. */
 export function databaseOptions(url: string): DataSourceOptions {
@@ -33,6 +34,6 @@ export function databaseOptions(url: string): DataSourceOptions {
     synchronize: false,
     migrationsRun: false,
     migrationsTransactionMode: 'each',
-    extra: { max: 20, application_name: 'calls' },
+    extra: { max: 20, application_name: 'calls', Client: PreparingClient },
   };
 }

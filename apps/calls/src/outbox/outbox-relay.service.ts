@@ -16,6 +16,7 @@ import {
 import { type RedisClient, logContext } from '#infra';
 import { REDIS } from '../calls/redis.provider.js';
 import { CALLS_CONFIG, type CallsConfig } from '../config/calls.config.js';
+import { prepared } from '../database/prepared-statements.js';
 import { FaultPoints } from './fault-points.service.js';
 import { CallsMetrics } from '../metrics/calls-metrics.service.js';
 
@@ -31,6 +32,8 @@ export interface Committed<T> extends Announcements {
 }
 
 type OutboxRow = { id: string; kind: 'event'; payload: CallEvent } | { id: string; kind: 'push'; payload: PushJob };
+
+const MARK_SENT = prepared(`UPDATE call_outbox SET sent_at = now() WHERE id = ANY($1::bigint[])`);
 
 /** A hand-off that Redis does not confirm within this long is left to the retry loop. */
 const SEND_TIMEOUT_MS = 1_000;
@@ -103,8 +106,9 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     if (entries.length === 0) return [];
     const params = entries.flatMap((e) => [e.callId, e.kind, JSON.stringify(e.payload)]);
     const values = entries.map((_, i) => `($${i * 3 + 1}::uuid, $${i * 3 + 2}, $${i * 3 + 3}::jsonb)`).join(', ');
+    // One text per row count, and a transition announces a handful at most.
     const inserted: { id: string }[] = await em.query(
-      `INSERT INTO call_outbox (call_id, kind, payload) VALUES ${values} RETURNING id`,
+      prepared(`INSERT INTO call_outbox (call_id, kind, payload) VALUES ${values} RETURNING id`),
       params,
     );
     return entries.map((e, i) => ({ id: inserted[i]!.id, kind: e.kind, payload: e.payload }) as OutboxRow);
@@ -174,7 +178,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     this.marking = null;
     if (ids.length === 0) return;
     await this.dataSource
-      .query(`UPDATE call_outbox SET sent_at = now() WHERE id = ANY($1::bigint[])`, [ids])
+      .query(MARK_SENT, [ids])
       .catch((error: unknown) => this.logger.warn(`could not mark ${ids.length} announcement(s) sent: ${String(error)}`));
   }
 
