@@ -29,7 +29,7 @@ export class CallSessions {
   ) {}
 
   start(ns: SignalingNamespace): void {
-    this.timer = setInterval(() => void this.refreshResumeTokens(ns), this.config.RESUME_TOKEN_TTL_MS / 2).unref();
+    this.timer = setInterval(() => this.refreshResumeTokens(ns), this.config.RESUME_TOKEN_TTL_MS / 2).unref();
     // A node from before the fence sends no ack callback: release all the same. A node that could not
     // release (Redis down) does not answer, so the resume treats it as gone.
     ns.on('carrier:superseded', (notice, ack) => {
@@ -113,10 +113,10 @@ export class CallSessions {
     if (this.timer) clearInterval(this.timer);
   }
 
-  private async refreshResumeTokens(ns: SignalingNamespace): Promise<void> {
+  private refreshResumeTokens(ns: SignalingNamespace): void {
     for (const socket of ns.sockets.values()) {
       for (const callId of Object.keys(socket.data.calls ?? {})) {
-        const { token, expiresAt } = await this.resumeTokens.issue(socket.data.userId, socket.data.deviceId, callId);
+        const { token, expiresAt } = this.resumeTokens.issue(socket.data.userId, socket.data.deviceId, callId);
         socket.emit('call:resume-token', { callId, resumeToken: token, expiresAt });
       }
     }

@@ -71,7 +71,7 @@ export class CallEventDelivery {
           // Carrier keys need no beat here: the caller's socket has beaten its key since the invite
           // (or its resume), and the answering socket since its accept ack.
           for (const socket of sockets) carry(socket.data, call.id, side.peer);
-          const resume = await this.resumeTokens.issue(side.userId, side.deviceId, call.id);
+          const resume = this.resumeTokens.issue(side.userId, side.deviceId, call.id);
           local.to(side.room).emit('call:accepted', {
             callId: call.id,
             version: call.version,

@@ -80,8 +80,7 @@ export class SignalingService {
     }
     // Glare: this invite answered the callee's call to us from this device, which now carries it.
     if (merged && call.state === 'active') await this.pair(socket, call);
-    const resumeToken =
-      ringing || (merged && call.state === 'active') ? (await this.resumeTokens.issue(userId, deviceId, call.id)).token : null;
+    const resumeToken = ringing || (merged && call.state === 'active') ? this.resumeTokens.issue(userId, deviceId, call.id).token : null;
     return { callId: call.id, state: call.state, role, merged, ringDeadline: call.ringDeadline, resumeToken };
   }
 
@@ -106,7 +105,7 @@ export class SignalingService {
     const { userId, deviceId } = socket.data;
     const call = await this.calls.act(callId, 'accept', { userId, deviceId }, socket.id);
     await this.pair(socket, call);
-    const resume = await this.resumeTokens.issue(userId, deviceId, callId);
+    const resume = this.resumeTokens.issue(userId, deviceId, callId);
     return {
       callId,
       state: call.state,
@@ -184,7 +183,7 @@ export class SignalingService {
    */
   async resume(socket: SignalingSocket, payload: ResumePayload): Promise<ClientResult<'call:resume'>> {
     const { userId, deviceId } = socket.data;
-    await this.resumeTokens.verify(payload.resumeToken, socket.data, payload.callId);
+    this.resumeTokens.verify(payload.resumeToken, socket.data, payload.callId);
     const lock = await this.resumeLocks.acquire(userId, deviceId);
     // Only a live socket holds the claim: the app that reconnects after a drop mid-resume must not
     // wait for the dead socket's resume (which stops at its next page anyway).
@@ -223,7 +222,7 @@ export class SignalingService {
       afterSeq: lastSeq,
       complete: replay.complete && fenced,
     });
-    const fresh = await this.resumeTokens.issue(userId, deviceId, callId);
+    const fresh = this.resumeTokens.issue(userId, deviceId, callId);
     const role = userId === call.callerId ? 'caller' : 'callee';
     const peerAway = role === 'caller' ? call.calleeDisconnectedAt : call.callerDisconnectedAt;
     return {
