@@ -31,12 +31,12 @@ const forged = (header: object, claims: object, secret?: string) => {
 };
 
 describe('resume tokens', () => {
-  it('let the device that carried the call back into it', async () => {
+  it('let the device that carried the call back into it', () => {
     const { token } = tokens(60_000).issue('alice', 'phone', CALL);
     expect(refusal(() => tokens(60_000).verify(token, session('alice', 'phone'), CALL))).toBe('accepted');
   });
 
-  it('are fresh on every issue: two issued within the same second differ, and both let the device back in', async () => {
+  it('are fresh on every issue: two issued within the same second differ, and both let the device back in', () => {
     const service = tokens(60_000);
     const second = (issued: { expiresAt: string }) => Math.floor(Date.parse(issued.expiresAt) / 1000);
     // Same `exp` second, the case where the claims alone are equal (retried across a second boundary).
@@ -52,7 +52,7 @@ describe('resume tokens', () => {
     ['another user', session('mallory', 'phone'), CALL],
     ['another device of the same user', session('alice', 'tablet'), CALL],
     ['another call', session('alice', 'phone'), '00000000-0000-4000-8000-000000000000'],
-  ])('are useless to %s', async (_, who, callId) => {
+  ])('are useless to %s', (_, who, callId) => {
     const { token } = tokens(60_000).issue('alice', 'phone', CALL);
     expect(refusal(() => tokens(60_000).verify(token, who, callId))).toBe('RESUME_REFUSED');
   });
@@ -64,7 +64,7 @@ describe('resume tokens', () => {
     expect(refusal(() => tokens(1000).verify(token, session('alice', 'phone'), CALL))).toBe('RESUME_REFUSED');
   });
 
-  it("signed with another deployment's secret are refused", async () => {
+  it("signed with another deployment's secret are refused", () => {
     const other = new ResumeTokens({ RESUME_TOKEN_SECRET: 'o'.repeat(32), RESUME_TOKEN_TTL_MS: 60_000 } as GatewayConfig);
     const { token } = other.issue('alice', 'phone', CALL);
     expect(refusal(() => tokens(60_000).verify(token, session('alice', 'phone'), CALL))).toBe('RESUME_REFUSED');
