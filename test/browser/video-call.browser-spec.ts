@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import type { CallDetailView } from '#contracts';
-import { Coturn, Platform, launchChromium, sustainedProgress, waitInPage } from '#testing';
+import { Coturn, Platform, launchChromium, sustainedProgress, untilMidCall, waitInPage } from '#testing';
 
 /** What the tests read from the reference client (window.app in apps/web-client). */
 type App = {
@@ -97,12 +97,14 @@ describe('calls in real browsers', () => {
   describe('through coturn, relay only', () => {
     let carol: Page;
     let dave: Page;
+    let connectedAt: number;
     let callId: string;
 
     it('b. connects through coturn with credentials the platform issued', async () => {
       carol = await openClient('b-carol', true);
       dave = await openClient('b-dave', true);
       callId = await connect(carol, dave, 'b-dave');
+      connectedAt = performance.now();
       await Promise.all([expectDecoding(carol), expectDecoding(dave)]);
       for (const page of [carol, dave]) expect(await page.evaluate(async () => (await app.client!.stats())?.candidateType)).toBe('relay');
     });
@@ -139,6 +141,7 @@ describe('calls in real browsers', () => {
     });
 
     it('e. recovers media with an ICE restart after coturn restarts', async () => {
+      await untilMidCall(connectedAt); // a TURN restart comes mid-call
       await coturn.suspend();
       await waitInPage(
         carol,
@@ -151,8 +154,9 @@ describe('calls in real browsers', () => {
       const recoveryMs = await sustainedProgress([carol, dave], framesDecoded, performance.now(), 30_000);
       console.log(`e. media interruption: coturn back → frames decoding again in ${recoveryMs} ms`);
       expect(await carol.evaluate(() => app.client!.current?.phase)).toBe('connected');
-      // The figure is logged, not asserted against 2 s: on a shared 2-core machine it measured
-      // 2.3–2.8 s (3.1–4.1 s before the stall watch), and a bar the load decides would only be flaky.
+      // The figure is logged, not asserted against 2 s: this suite runs beside the e2e suites, whose
+      // load would decide the bar. Mid-call it measured 0.64–0.67 s (2.3–3.0 s a few seconds into
+      // the call, 3.1–4.1 s before the stall watch); networks.json holds the asserted figure.
       const detail = await platform.timeline(callId, (t) => t.includes('ice-restart'));
       expect(detail.timeline.map((t) => t.type)).toEqual(expect.arrayContaining(['ice-state', 'ice-restart']));
     }, 90_000);

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { type Server, type Socket, connect, createServer } from 'node:net';
 import { generate } from 'selfsigned';
 import type { Browser, Page } from 'playwright-core';
-import { Coturn, ImpairedUdpRelay, NetNamespace, Platform, launchChromium, waitInPage } from '#testing';
+import { Coturn, ImpairedUdpRelay, NetNamespace, Platform, launchChromium, untilMidCall, waitInPage } from '#testing';
 import {
   type App,
   WEB_CLIENT,
@@ -28,9 +28,11 @@ declare const app: App;
  * or swallows A's. Figures go to test/results/networks.json.
  */
 const secret = randomBytes(24).toString('hex');
+/** The goal: media back within this long of the path being usable again, mid-call. */
+const RECOVERY_GOAL_MS = 2000;
 /**
- * Media back within this long after a switch or a TURN restart, or the test fails. The goal is
- * 2 s and networks.json records each figure against it; this bound is what no user should wait.
+ * Media back within this long after a TURN restart in a call's first seconds, or the test fails: the
+ * young call's hold (MID_CALL_MS) misses the goal, and this bound is what no user should wait.
  */
 const RECOVERY_BOUND_MS = 6000;
 let ns: NetNamespace;
@@ -136,14 +138,21 @@ async function call(
   name: string,
   on: Platform = platform,
   inNamespace: Browser = browserA,
-): Promise<{ a: Page; b: Page; callId: string; close(): Promise<void> }> {
+): Promise<{ a: Page; b: Page; callId: string; connectedAt: number; close(): Promise<void> }> {
   const [a, b] = await Promise.all([
     openParty(inNamespace, `http://${ns.hostAddress}:${on.gateway.port}`, `${name}-a`),
     openParty(browserB, on.gateway.url, `${name}-b`),
   ]);
   const callId = await connectCall(a, b, `${name}-b`);
-  await framesAgain([a, b], performance.now(), 15_000);
-  return { a, b, callId, close: () => Promise.all([a.context().close(), b.context().close()]).then(() => undefined) };
+  const connectedAt = performance.now();
+  await framesAgain([a, b], connectedAt, 15_000);
+  return { a, b, callId, connectedAt, close: () => Promise.all([a.context().close(), b.context().close()]).then(() => undefined) };
+}
+
+/** The call once it is MID_CALL_MS old: a switch, a tunnel or a TURN restart comes mid-call. */
+async function midCall<T extends { connectedAt: number }>(running: T): Promise<T> {
+  await untilMidCall(running.connectedAt);
+  return running;
 }
 
 /** How the selected local candidate reaches its TURN server: udp, tcp or tls. */
@@ -159,6 +168,27 @@ const selectedRelayProtocol = (page: Page) =>
   });
 
 const resumes = (page: Page) => page.evaluate(() => app.resumes.length) as Promise<number>;
+
+const YOUNG_CALL_GAP =
+  "a call 1–2 s old: libwebrtc's receive timing has not settled, and the receiver can hold the first frames after the outage for up to 3 s";
+
+/** coturn killed for 3 s and started again under a running call: how long until frames decode again. */
+async function turnRestart(scenario: string, { a, b, close }: Awaited<ReturnType<typeof call>>, knownGap?: string): Promise<void> {
+  try {
+    await traced([a, b], async () => {
+      await coturn.suspend();
+      await new Promise((r) => setTimeout(r, 3000)); // the outage's length
+      await coturn.revive();
+      const recoveryMs = await framesAgain([a, b], performance.now());
+      const ended = [await phase(a), await phase(b)].includes('ended');
+      record(scenario, { recoveryMs, fps: null, resumed: false, callEnded: ended, ...(knownGap ? { knownGap } : {}) });
+      expect(ended).toBe(false);
+      expect(recoveryMs).toBeLessThanOrEqual(knownGap ? RECOVERY_BOUND_MS : RECOVERY_GOAL_MS);
+    });
+  } finally {
+    await close();
+  }
+}
 
 describe('calls on bad networks', () => {
   it('a. 5 % loss and 150 ms RTT: video keeps decoding ≥ 15 fps and the quality summary records both; 15 % loss: the call stays up and is back to ≥ 15 fps within 5 s', async () => {
@@ -201,7 +231,7 @@ describe('calls on bad networks', () => {
   }, 120_000);
 
   it('b. a 10 s blackout (a tunnel), shorter than both graces: the call survives and frames decode within 2 s of the return', async () => {
-    const { a, b, close } = await call('tunnel');
+    const { a, b, close } = await midCall(await call('tunnel'));
     try {
       await traced([a, b], async () => {
         const resumedBefore = await resumes(a);
@@ -213,38 +243,25 @@ describe('calls on bad networks', () => {
         const ended = [await phase(a), await phase(b)].includes('ended');
         record('blackout-10s', { recoveryMs, fps: null, resumed: (await resumes(a)) > resumedBefore, callEnded: ended });
         expect(ended).toBe(false);
-        expect(recoveryMs).toBeLessThanOrEqual(2000);
+        expect(recoveryMs).toBeLessThanOrEqual(RECOVERY_GOAL_MS);
       });
     } finally {
       await close();
     }
+  }, 120_000);
+
+  it('f. the TURN server restarts mid-call: ICE restarts bring frames back within 2 s of its return', async () => {
+    await turnRestart('turn-server-restart', await midCall(await call('turn-restart')));
+  }, 120_000);
+
+  it('f2. the TURN server restarts 1–2 s into a call: frames come back, up to 3 s later than mid-call (a known gap, recorded)', async () => {
+    await turnRestart('turn-server-restart-young-call', await call('turn-restart-young'), YOUNG_CALL_GAP);
   }, 90_000);
 
-  it('f. the TURN server restarts mid-call: ICE restarts bring frames back soon after its return', async () => {
-    const { a, b, close } = await call('turn-restart');
-    try {
-      await traced([a, b], async () => {
-        await coturn.suspend();
-        await new Promise((r) => setTimeout(r, 3000)); // the outage's length
-        await coturn.revive();
-        const recoveryMs = await framesAgain([a, b], performance.now());
-        const ended = [await phase(a), await phase(b)].includes('ended');
-        record('turn-server-restart', { recoveryMs, fps: null, resumed: false, callEnded: ended });
-        expect(ended).toBe(false);
-        // The goal is 2 s (networks.json records the figure: 0.8 s alone, up to 2.9 s on a loaded
-        // machine); the assertion is what a user must never see: media gone for longer than this.
-        expect(recoveryMs).toBeLessThanOrEqual(RECOVERY_BOUND_MS);
-      });
-    } finally {
-      await close();
-    }
-  }, 90_000);
-
-  // Known gap: frames come back 3–4 s after Chromium can use the new address, not the 2 s goal
-  // (docs/reconnection.md says where the time goes; networks.json records the figure). The test holds
-  // what a user must always get: a resume, an ICE restart, the call never ending, media back soon.
-  it('d. a network switch (new address, old sockets dead): the SDK resumes and restarts ICE, frames decode again, the call never ends', async () => {
-    const { a, b, callId, close } = await call('switch');
+  // The 2 s count from when Chromium can use the new address, about 2 s after the kernel's change
+  // (docs/reconnection.md); networks.json records both.
+  it('d. a network switch (new address, old sockets dead): the SDK resumes and restarts ICE, frames decode within 2 s of the new path, the call never ends', async () => {
+    const { a, b, callId, close } = await midCall(await call('switch'));
     try {
       await traced([a, b], async () => {
         const resumedBefore = await resumes(a);
@@ -267,12 +284,12 @@ describe('calls on bad networks', () => {
         });
         expect(ended).toBe(false);
         expect(detail.state).toBe('active');
-        expect(recoveryMs).toBeLessThanOrEqual(RECOVERY_BOUND_MS);
+        expect(recoveryMs).toBeLessThanOrEqual(RECOVERY_GOAL_MS);
       });
     } finally {
       await close();
     }
-  }, 90_000);
+  }, 120_000);
 
   it('e. UDP blocked: the call connects through TURN over TCP, and GET /ice-servers hands out UDP, TCP and TLS', async () => {
     const token = await platform.token('udp-blocked-a');

@@ -94,6 +94,8 @@ export interface ScenarioResult {
   /** A resumed its signaling session during the scenario. */
   resumed: boolean;
   callEnded: boolean;
+  /** Why this figure is recorded but not held to the 2 s goal (and so left out of maxRecoveryMs). */
+  knownGap?: string;
   [detail: string]: unknown;
 }
 
@@ -103,15 +105,18 @@ export function record(name: string, result: ScenarioResult): void {
   results[name] = result;
 }
 
-/** test/results/networks.json: every scenario's figures and the worst recovery among those that count. */
+/** test/results/networks.json: every scenario's figures and the worst recovery among those held to the goal. */
 export async function writeResults(): Promise<void> {
   const recoveries = Object.values(results)
+    .filter((r) => !r.knownGap)
     .map((r) => r.recoveryMs)
     .filter((r): r is number => typeof r === 'number');
+  const knownGaps = Object.fromEntries(Object.entries(results).flatMap(([name, r]) => (r.knownGap ? [[name, r.knownGap]] : [])));
   await mkdir(dirname(RESULTS), { recursive: true });
   const body = {
     writtenAt: new Date().toISOString(),
     maxRecoveryMs: recoveries.length ? Math.max(...recoveries) : null,
+    notInMaxRecoveryMs: knownGaps,
     scenarios: results,
   };
   await writeFile(RESULTS, `${JSON.stringify(body, null, 2)}\n`);

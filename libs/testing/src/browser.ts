@@ -59,3 +59,18 @@ export async function waitInPage<T>(page: Page, expression: () => T | Promise<T>
     await new Promise((r) => setTimeout(r, 200));
   }
 }
+
+/**
+ * How old a call is when a browser scenario breaks its path: a network switch, a tunnel or a TURN
+ * restart comes mid-call. In a call only seconds old, libwebrtc's receive timing has not settled, and
+ * after an outage of a few seconds the receiver can hold the first frames for up to 3 s more; at 20 s
+ * the hold is gone (docs/reconnection.md, "A young call").
+ */
+export const MID_CALL_MS = 20_000;
+
+/** Resolves once a call that connected at `connectedAt` (performance.now()) is MID_CALL_MS old. */
+export async function untilMidCall(connectedAt: number): Promise<void> {
+  const left = connectedAt + MID_CALL_MS - performance.now();
+  // The call's age is the scenario, not a wait standing in for an event.
+  if (left > 0) await new Promise((r) => setTimeout(r, left));
+}
