@@ -155,7 +155,7 @@ describe('calls in real browsers', () => {
       console.log(`e. media interruption: coturn back → frames decoding again in ${recoveryMs} ms`);
       expect(await carol.evaluate(() => app.client!.current?.phase)).toBe('connected');
       // The figure is logged, not asserted against 2 s: this suite runs beside the e2e suites, whose
-      // load would decide the bar. Mid-call it measured 0.64–0.67 s (2.3–3.0 s a few seconds into
+      // load would decide the bar. Mid-call it measured 0.23–0.67 s (2.3–3.0 s a few seconds into
       // the call, 3.1–4.1 s before the stall watch); networks.json holds the asserted figure.
       const detail = await platform.timeline(callId, (t) => t.includes('ice-restart'));
       expect(detail.timeline.map((t) => t.type)).toEqual(expect.arrayContaining(['ice-state', 'ice-restart']));
