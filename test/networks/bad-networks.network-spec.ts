@@ -9,6 +9,7 @@ import {
   WEB_CLIENT,
   connectCall,
   framesAgain,
+  framesDecoded,
   fpsAgain,
   measureFps,
   openParty,
@@ -32,7 +33,7 @@ const secret = randomBytes(24).toString('hex');
 const RECOVERY_GOAL_MS = 2000;
 /**
  * Media back within this long after a TURN restart in a call's first seconds, or the test fails: the
- * young call's hold (MID_CALL_MS) misses the goal, and this bound is what no user should wait.
+ * young call's hold (MID_CALL_FRAMES) misses the goal, and this bound is what no user should wait.
  */
 const RECOVERY_BOUND_MS = 6000;
 let ns: NetNamespace;
@@ -138,20 +139,19 @@ async function call(
   name: string,
   on: Platform = platform,
   inNamespace: Browser = browserA,
-): Promise<{ a: Page; b: Page; callId: string; connectedAt: number; close(): Promise<void> }> {
+): Promise<{ a: Page; b: Page; callId: string; close(): Promise<void> }> {
   const [a, b] = await Promise.all([
     openParty(inNamespace, `http://${ns.hostAddress}:${on.gateway.port}`, `${name}-a`),
     openParty(browserB, on.gateway.url, `${name}-b`),
   ]);
   const callId = await connectCall(a, b, `${name}-b`);
-  const connectedAt = performance.now();
-  await framesAgain([a, b], connectedAt, 15_000);
-  return { a, b, callId, connectedAt, close: () => Promise.all([a.context().close(), b.context().close()]).then(() => undefined) };
+  await framesAgain([a, b], performance.now(), 15_000);
+  return { a, b, callId, close: () => Promise.all([a.context().close(), b.context().close()]).then(() => undefined) };
 }
 
-/** The call once it is MID_CALL_MS old: a switch, a tunnel or a TURN restart comes mid-call. */
-async function midCall<T extends { connectedAt: number }>(running: T): Promise<T> {
-  await untilMidCall(running.connectedAt);
+/** The call once it is mid-call: a switch, a tunnel or a TURN restart does not come in its first seconds. */
+async function midCall<T extends { a: Page; b: Page }>(running: T): Promise<T> {
+  await untilMidCall([running.a, running.b], framesDecoded);
   return running;
 }
 

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import type { NetNamespace } from './net-namespace.js';
+import { pollUntil } from './poll-until.js';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -61,16 +62,21 @@ export async function waitInPage<T>(page: Page, expression: () => T | Promise<T>
 }
 
 /**
- * How old a call is when a browser scenario breaks its path: a network switch, a tunnel or a TURN
- * restart comes mid-call. In a call only seconds old, libwebrtc's receive timing has not settled, and
- * after an outage of a few seconds the receiver can hold the first frames for up to 3 s more; at 20 s
- * the hold is gone (docs/reconnection.md, "A young call").
+ * How far into a call a browser scenario breaks its path, in frames each side has decoded: a
+ * network switch, a tunnel or a TURN restart comes mid-call. In a call only seconds old, libwebrtc's
+ * receive timing has not settled, and after an outage of a few seconds the receiver can hold the
+ * first frames for up to 3 s more (docs/reconnection.md, "A young call"). That timing is fed by
+ * frames, so the call's age is counted in them: 400 is 20 s of the fake camera's 20 fps, where the
+ * hold was gone; a loaded machine that decodes fewer waits longer instead of breaking the path early.
  */
-export const MID_CALL_MS = 20_000;
+export const MID_CALL_FRAMES = 400;
 
-/** Resolves once a call that connected at `connectedAt` (performance.now()) is MID_CALL_MS old. */
-export async function untilMidCall(connectedAt: number): Promise<void> {
-  const left = connectedAt + MID_CALL_MS - performance.now();
-  // The call's age is the scenario, not a wait standing in for an event.
-  if (left > 0) await new Promise((r) => setTimeout(r, left));
+/** Resolves once every page has decoded MID_CALL_FRAMES frames of its call, read by `framesDecoded`. */
+export async function untilMidCall(pages: Page[], framesDecoded: (page: Page) => Promise<number>): Promise<void> {
+  await pollUntil(
+    () => Promise.all(pages.map(framesDecoded)),
+    (decoded) => decoded.every((n) => n >= MID_CALL_FRAMES),
+    `${MID_CALL_FRAMES} frames decoded on every page`,
+    60_000,
+  );
 }
